@@ -1,0 +1,1 @@
+"""The kernel side: discovery, the reconnecting client, ConfigProvider, widgets, magics."""
