@@ -1,7 +1,8 @@
 """jupyter-hotconf: configuration hot-reload for Jupyter.
 
 Entry points for Jupyter (server extension, labextension paths, IPython extension) are
-defined here and import their implementations lazily, so importing the package is cheap.
+defined here and import their implementations lazily, so importing the package is cheap
+and never drags Tornado into a kernel or IPython into a server.
 """
 
 from __future__ import annotations
@@ -10,4 +11,36 @@ from typing import Any
 
 from ._version import __version__
 
-__all__ = ["__version__"]
+__all__ = ["ConfigProvider", "__version__"]
+
+
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    from .server.extension import HotConf
+
+    return [{"module": "jupyter_hotconf", "app": HotConf}]
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    return [{"src": "labextension", "dest": "jupyter-hotconf"}]
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext jupyter_hotconf``: registers ``%hotconf`` and ``%%hotconf``."""
+    from .kernel.magics import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext jupyter_hotconf``: closes every provider and leaves no thread behind."""
+    from .kernel.magics import unload_ipython_extension as unload
+
+    unload(ipython)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ConfigProvider":
+        from .kernel.provider import ConfigProvider
+
+        return ConfigProvider
+    raise AttributeError(name)
