@@ -1,21 +1,92 @@
 """Parse JSON/YAML/TOML strictly, deep-merge defaults, validate against a schema (DESIGN.md §4).
 
-CONTRACT STUB — signatures are fixed; bodies are filled in by the foundation work.
+Everything here is a pure function of bytes on disk: ``load_tenant`` reads a tenant's file,
+``defaults.*`` and ``schema.json`` and returns either a merged, validated config or the
+``InvalidDocument`` that explains, with file/line/column/pointer, why it cannot be used.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+import hashlib
+import json
+import logging
+import math
+import os
+import stat
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
+import jsonschema
+from jsonschema.exceptions import best_match
+
 from .errors import InvalidDocument
-from .tenants import ConfigLayout
+from .formats import LOCATORS, PARSERS, depth_error, pointer_of
+from .tenants import ConfigLayout, validate_tenant_id
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 100
+_BOM = b"\xef\xbb\xbf"
+_READ_ATTEMPTS = 3
+_MAX_MESSAGE = 300
 
 JSONObject = dict[str, Any]
+
+
+def _normalize(value: Any, path: tuple[str, ...], *, file: str, max_depth: int) -> Any:
+    """Copy ``value`` as plain JSON data: dates → ISO 8601 strings, non-finite floats and
+    nesting past ``max_depth`` refused with the JSON pointer of the offending value."""
+    if isinstance(value, dict):
+        if len(path) >= max_depth:
+            raise depth_error(file, max_depth, None, None, path)
+        return {
+            k: _normalize(v, (*path, k), file=file, max_depth=max_depth) for k, v in value.items()
+        }
+    if isinstance(value, list):
+        if len(path) >= max_depth:
+            raise depth_error(file, max_depth, None, None, path)
+        return [
+            _normalize(v, (*path, str(i)), file=file, max_depth=max_depth)
+            for i, v in enumerate(value)
+        ]
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidDocument(
+            f"{value} is not allowed (JSON cannot carry it)", file=file, pointer=pointer_of(path)
+        )
+    if isinstance(value, (dt.date, dt.time)):  # TOML dates/times; datetime is a date
+        return value.isoformat()
+    return value
+
+
+def _with_location(err: InvalidDocument, text: str, suffix: str) -> InvalidDocument:
+    """Add line/column of ``err.pointer`` when the format lets us find it cheaply."""
+    locate = LOCATORS.get(suffix)
+    if err.line is not None or err.pointer is None or locate is None:
+        return err
+    found = locate(text, _pointer_parts(err.pointer))
+    if found is None:
+        return err
+    return InvalidDocument(
+        err.message, file=err.file, line=found[0], column=found[1], pointer=err.pointer
+    )
+
+
+def _decode(data: bytes, file: str) -> str:
+    start = len(_BOM) if data.startswith(_BOM) else 0
+    try:
+        return data[start:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        offset = start + exc.start
+        line = data.count(b"\n", 0, offset) + 1
+        column = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+        raise InvalidDocument(
+            f"invalid UTF-8 at byte offset {offset} (byte 0x{data[offset]:02x})",
+            file=file, line=line, column=column,
+        ) from None
 
 
 def parse_document(data: bytes, *, file: str, max_depth: int = MAX_DEPTH) -> JSONObject:
@@ -27,34 +98,173 @@ def parse_document(data: bytes, *, file: str, max_depth: int = MAX_DEPTH) -> JSO
     message), empty file, nesting over ``max_depth``. A UTF-8 BOM is accepted; dates
     become ISO 8601 strings.
     """
-    raise NotImplementedError
+    suffix = PurePath(file).suffix.lower()
+    parser = PARSERS.get(suffix)
+    if parser is None:
+        raise InvalidDocument(
+            f"unsupported file type {suffix or '(none)'!r}; use .json, .yaml, .yml or .toml",
+            file=file,
+        )
+    text = _decode(data, file)
+    if not text.strip():
+        raise InvalidDocument("file is empty; a config file must contain an object", file=file)
+    value = parser(text, file=file, max_depth=max_depth)
+    if not isinstance(value, dict):
+        kind = "nothing" if value is None else type(value).__name__
+        if isinstance(value, (list, tuple)):
+            kind = "a list"
+        raise InvalidDocument(
+            f"the top level must be an object (key: value pairs), got {kind}",
+            file=file, line=1, column=1,
+        )
+    try:
+        return _normalize(value, (), file=file, max_depth=max_depth)  # type: ignore[no-any-return]
+    except InvalidDocument as err:
+        located = _with_location(err, text, suffix)
+        if located.line is not None and (located.pointer or "").count("/") > 10:
+            # a 100-level pointer helps no one once the line is known
+            located = InvalidDocument(
+                located.message, file=file, line=located.line, column=located.column
+            )
+        raise located from None
+
+
+def _identity(st: os.stat_result) -> tuple[int, int, int]:
+    return st.st_size, st.st_mtime_ns, st.st_ino
+
+
+def _read_bounded(path: Path, file: str, max_file_bytes: int) -> tuple[bytes, tuple[int, int, int]]:
+    """One read of at most ``max_file_bytes``; refuse a bigger file before reading it."""
+    with open(path, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise InvalidDocument("not a regular file", file=file)
+        if st.st_size > max_file_bytes:
+            raise InvalidDocument(
+                f"file is {st.st_size} bytes, over the limit of {max_file_bytes} "
+                "(max_file_bytes); refused",
+                file=file,
+            )
+        data = fh.read(max_file_bytes + 1)
+    if len(data) > max_file_bytes:
+        raise InvalidDocument(
+            f"file grew past the limit of {max_file_bytes} bytes (max_file_bytes) while read",
+            file=file,
+        )
+    return data, _identity(st)
+
+
+def _read_stable(path: Path, file: str, max_file_bytes: int) -> bytes:
+    """Read until size, mtime and inode are the same before and after (a writer may be
+    mid-save); after a few tries the last read is used and the watcher reloads later."""
+    data = b""
+    for _ in range(_READ_ATTEMPTS):
+        data, before = _read_bounded(path, file, max_file_bytes)
+        try:
+            after = _identity(os.stat(path))
+        except FileNotFoundError:
+            continue
+        if before == after and len(data) == before[0]:
+            return data
+        log.debug("%s changed while read; reading again", file)
+    return data
+
+
+def _read_text_and_parse(
+    path: str | Path, *, file: str, max_file_bytes: int
+) -> tuple[JSONObject, bytes]:
+    try:
+        data = _read_stable(Path(path), file, max_file_bytes)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise InvalidDocument(f"cannot read the file: {exc.strerror or exc}", file=file) from None
+    return parse_document(data, file=file), data
 
 
 def read_document(
     path: str | Path, *, file: str, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
 ) -> JSONObject:
-    """Read and parse ``path`` (re-reading if it changed while read); ``file`` names it in errors."""
-    raise NotImplementedError
+    """Read and parse ``path`` (re-reading if it changed while read); ``file`` names it in errors.
+
+    A file that disappears raises ``FileNotFoundError`` (it is gone, not invalid).
+    """
+    return _read_text_and_parse(path, file=file, max_file_bytes=max_file_bytes)[0]
 
 
 def deep_merge(base: JSONObject, override: JSONObject) -> JSONObject:
-    """New object: objects merge recursively, everything else in ``override`` replaces."""
-    raise NotImplementedError
+    """New object: objects merge recursively, everything else in ``override`` replaces.
+
+    >>> deep_merge({"a": {"x": 1, "y": 2}, "l": [1]}, {"a": {"y": 3}, "l": [2]})
+    {'a': {'x': 1, 'y': 3}, 'l': [2]}
+    """
+    merged = {k: _copy(v) for k, v in base.items()}
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = _copy(value)
+    return merged
 
 
-def validate_schema(config: JSONObject, schema: JSONObject, *, file: str) -> None:
-    """Raise ``InvalidDocument`` (file = ``file``, pointer of the failing value) if invalid."""
-    raise NotImplementedError
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+def _pointer_parts(pointer: str) -> tuple[str, ...]:
+    if not pointer:
+        return ()
+    return tuple(p.replace("~1", "/").replace("~0", "~") for p in pointer[1:].split("/"))
+
+
+def _short(message: str) -> str:
+    return message if len(message) <= _MAX_MESSAGE else message[: _MAX_MESSAGE - 1] + "…"
+
+
+@functools.lru_cache(maxsize=16)
+def _validator(schema_json: bytes) -> Any:
+    """A checked validator per distinct schema (``$schema`` picks the draft, 2020-12 default)."""
+    schema = json.loads(schema_json)
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    cls.check_schema(schema)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+def validate_schema(
+    config: JSONObject, schema: JSONObject, *, file: str, schema_file: str = "schema.json"
+) -> None:
+    """Raise ``InvalidDocument`` (file = ``file``, pointer of the failing value) if invalid.
+
+    An invalid schema itself is reported against ``schema_file``.
+    """
+    try:
+        validator = _validator(canonical_json(schema))
+    except jsonschema.SchemaError as exc:
+        raise InvalidDocument(
+            f"invalid JSON Schema: {_short(exc.message)}",
+            file=schema_file, pointer=pointer_of(list(exc.absolute_path)),
+        ) from None
+    error = best_match(validator.iter_errors(config))
+    if error is not None:
+        raise InvalidDocument(
+            _short(error.message), file=file, pointer=pointer_of(list(error.absolute_path))
+        )
 
 
 def canonical_json(obj: Any) -> bytes:
     """Sorted keys, no spaces, UTF-8: the bytes the checksum is taken over."""
-    raise NotImplementedError
+    return json.dumps(
+        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
 
 
 def checksum(obj: Any) -> str:
     """``"sha256:<hex>"`` of ``canonical_json(obj)``."""
-    raise NotImplementedError
+    return "sha256:" + hashlib.sha256(canonical_json(obj)).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -68,6 +278,89 @@ class LoadResult:
     error: InvalidDocument | None = None
 
 
+@dataclass(frozen=True)
+class _Source:
+    """One parsed file and its bytes, kept to find the line of a schema error."""
+
+    file: str
+    config: JSONObject
+    data: bytes
+
+
+def _read_contained(
+    layout: ConfigLayout, path: Path, max_file_bytes: int
+) -> _Source:
+    rel = layout.relname(path)
+    if not layout.is_contained(path):
+        raise InvalidDocument(
+            f"refused: the file is a link to {os.path.realpath(path)}, outside the config dir",
+            file=rel,
+        )
+    config, data = _read_text_and_parse(path, file=rel, max_file_bytes=max_file_bytes)
+    return _Source(rel, config, data)
+
+
+def _one_of(layout: ConfigLayout, files: list[Path], what: str) -> Path | None:
+    if len(files) > 1:
+        names = " and ".join(layout.relname(p) for p in files)
+        raise InvalidDocument(f"{what}: {names}; keep only one", file=layout.relname(files[0]))
+    return files[0] if files else None
+
+
+def load_defaults(layout: ConfigLayout, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> (
+    JSONObject | None
+):
+    """The parsed ``defaults.*`` (None if there is none); errors name the defaults file."""
+    source = _load_defaults_source(layout, max_file_bytes)
+    return None if source is None else source.config
+
+
+def _load_defaults_source(layout: ConfigLayout, max_file_bytes: int) -> _Source | None:
+    path = _one_of(layout, layout.defaults_files(), "more than one defaults file")
+    return None if path is None else _read_contained(layout, path, max_file_bytes)
+
+
+def load_schema(layout: ConfigLayout, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> (
+    JSONObject | None
+):
+    """The parsed and checked ``schema.json`` (None if absent); errors name ``schema.json``."""
+    path = layout.schema_file()
+    if path is None:
+        return None
+    source = _read_contained(layout, path, max_file_bytes)
+    try:
+        _validator(canonical_json(source.config))
+    except jsonschema.SchemaError as exc:
+        err = InvalidDocument(
+            f"invalid JSON Schema: {_short(exc.message)}",
+            file=source.file, pointer=pointer_of(list(exc.absolute_path)),
+        )
+        raise _with_location(err, source.data.decode("utf-8-sig"), ".json") from None
+    return source.config
+
+
+def _blame(err: InvalidDocument, tenant: _Source, defaults: _Source | None) -> InvalidDocument:
+    """Point a schema error at the file the failing value came from, with its line."""
+    parts = _pointer_parts(err.pointer or "")
+    source = tenant
+    if defaults is not None and parts and not _has_path(tenant.config, parts):
+        source = defaults if _has_path(defaults.config, parts) else tenant
+    moved = InvalidDocument(err.message, file=source.file, pointer=err.pointer)
+    suffix = PurePath(source.file).suffix.lower()
+    return _with_location(moved, source.data.decode("utf-8-sig", "replace"), suffix)
+
+
+def _has_path(obj: Any, parts: tuple[str, ...]) -> bool:
+    for part in parts:
+        if isinstance(obj, dict) and part in obj:
+            obj = obj[part]
+        elif isinstance(obj, list) and part.isdigit() and int(part) < len(obj):
+            obj = obj[int(part)]
+        else:
+            return False
+    return True
+
+
 def load_tenant(
     layout: ConfigLayout, tenant_id: str, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
 ) -> LoadResult:
@@ -75,5 +368,34 @@ def load_tenant(
 
     Two files for one tenant, two defaults files, a file whose real path leaves the config
     dir: each an ``InvalidDocument``. No file at all → ``LoadResult(exists=False)``.
+    A schema error is reported against the file the failing value came from (the tenant's
+    own file, or ``defaults.*`` when the tenant does not set that value).
     """
-    raise NotImplementedError
+    tenant_id = validate_tenant_id(tenant_id)
+    for _ in range(_READ_ATTEMPTS):  # a file deleted mid-load: look again
+        try:
+            return _load_once(layout, tenant_id, max_file_bytes)
+        except FileNotFoundError:
+            continue
+    return _load_once(layout, tenant_id, max_file_bytes)
+
+
+def _load_once(layout: ConfigLayout, tenant_id: str, max_file_bytes: int) -> LoadResult:
+    files = layout.tenant_files(tenant_id)
+    if not files:
+        return LoadResult(tenant_id, exists=False)
+    try:
+        path = _one_of(layout, files, f"two files for tenant {tenant_id!r}")
+        assert path is not None
+        tenant = _read_contained(layout, path, max_file_bytes)
+        defaults = _load_defaults_source(layout, max_file_bytes)
+        schema = load_schema(layout, max_file_bytes=max_file_bytes)
+        merged = tenant.config if defaults is None else deep_merge(defaults.config, tenant.config)
+        if schema is not None:
+            try:
+                validate_schema(merged, schema, file=tenant.file)
+            except InvalidDocument as err:
+                raise _blame(err, tenant, defaults) from None
+    except InvalidDocument as err:
+        return LoadResult(tenant_id, exists=True, error=err)
+    return LoadResult(tenant_id, exists=True, config=merged)
