@@ -1,0 +1,195 @@
+"""``python -m bench run [--tiny | --quick | --full] [--only SECTIONS] [--out DIR]``.
+
+Runs the sections of issue 7 in one process tree, writes ``<out>/<mode>.json``,
+``<out>/<mode>.md`` and ``<out>/<mode>-*.png``, prints the headline (ratios and targets), and
+with ``--full`` also refreshes the results block of ``docs/benchmarks.md``. Every child
+process is started in its own process group and killed on the way out, whatever happens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import logging
+import os
+import platform
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from . import fanout, latency, report, scale
+from .procs import REPO, raise_fd_limit
+
+log = logging.getLogger("bench")
+
+SECTIONS = ("latency", "fanout", "heartbeat", "scale", "kernel")
+
+#: per mode: saves per latency system, fan-out sizes and broadcasts, scale sizes and saves,
+#: heartbeat subscribers and window, kernel saves. ``quick`` keeps a run to a few minutes on
+#: a shared 2-core machine: fewer saves at 500 ms and for naive polling, no 10,000 sizes.
+PLANS: dict[str, dict[str, Any]] = {
+    "tiny": {
+        "latency": {"floor": 5, "peer": 5, "ours-0": 5, "ours-100": 5, "ours-500": 3, "poll": 2},
+        "fanout": {"sizes": [20], "broadcasts": 3},
+        "heartbeat": {"subscribers": 20, "window_s": 2.0},
+        "scale": {"sizes": [10, 30], "saves": 3, "poll_window_s": 2.0},
+        "kernel": {"saves": 3},
+    },
+    "quick": {
+        "latency": {
+            "floor": 200,
+            "peer": 200,
+            "ours-0": 200,
+            "ours-100": 200,
+            "ours-500": 40,
+            "poll": 20,
+        },
+        "fanout": {"sizes": [1000, 5000], "broadcasts": 10},
+        "heartbeat": {"subscribers": 1000, "window_s": 5.0},
+        "scale": {"sizes": [10, 1000], "saves": 20, "poll_window_s": 5.0},
+        "kernel": {"saves": 20},
+    },
+    "full": {
+        "latency": {
+            "floor": 300,
+            "peer": 300,
+            "ours-0": 300,
+            "ours-100": 300,
+            "ours-500": 200,
+            "poll": 60,
+        },
+        "fanout": {"sizes": [1000, 5000, 10000], "broadcasts": 20},
+        "heartbeat": {"subscribers": 5000, "window_s": 10.0},
+        "scale": {"sizes": [10, 1000, 10000], "saves": 50, "poll_window_s": 10.0},
+        "kernel": {"saves": 50},
+    },
+}
+DOC = REPO / "docs" / "benchmarks.md"
+BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+
+
+def run(mode: str, only: list[str], out_dir: Path, log_dir: Path) -> dict[str, Any]:
+    plan = PLANS[mode]
+    fds = raise_fd_limit()
+    results: dict[str, Any] = {
+        "meta": {
+            "mode": mode,
+            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores "
+            f"shared with other jobs, Python {platform.python_version()}",
+            "fd_limit": fds,
+            "plan": {k: plan[k] for k in only},
+        }
+    }
+    timings: dict[str, float] = {}
+    for section in only:
+        start = time.monotonic()
+        log.info("== %s", section)
+        p = plan[section]
+        if section == "latency":
+            results["latency"] = latency.run(p, log_dir)
+        elif section == "fanout":
+            results["fanout"] = fanout.run(p["sizes"], p["broadcasts"], log_dir)
+        elif section == "heartbeat":
+            results["heartbeat"] = fanout.heartbeat_cost(p["subscribers"], p["window_s"], log_dir)
+        elif section == "scale":
+            results["scale"] = scale.run(p["sizes"], p["saves"], p["poll_window_s"], log_dir)
+        elif section == "kernel":
+            from . import kernel  # imports jupyter_client only when asked for
+
+            results["kernel"] = kernel.run(p["saves"], log_dir)
+        timings[section] = round(time.monotonic() - start, 1)
+    results["meta"]["section_seconds"] = timings
+    results["targets"] = report.targets(results)
+    return results
+
+
+def write(results: dict[str, Any], out_dir: Path, update_doc: bool) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = results["meta"]["mode"]
+    json_path = out_dir / f"{stem}.json"
+    json_path.write_text(json.dumps(results, indent=1, default=str) + "\n", encoding="utf-8")
+    md = report.markdown(results)
+    md_path = out_dir / f"{stem}.md"
+    md_path.write_text(md, encoding="utf-8")
+    written = [json_path, md_path, *report.plots(results, out_dir, stem)]
+    if update_doc and DOC.exists():
+        text = DOC.read_text(encoding="utf-8")
+        if BEGIN in text and END in text:
+            block = f"{BEGIN}\n{md}\n{END}"
+            DOC.write_text(
+                re.sub(f"{BEGIN}.*?{END}", lambda _: block, text, flags=re.S), encoding="utf-8"
+            )
+            written.append(DOC)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="run the benchmarks")
+    size = r.add_mutually_exclusive_group()
+    size.add_argument(
+        "--tiny",
+        dest="mode",
+        action="store_const",
+        const="tiny",
+        help="seconds: a smoke run (used by tests/bench)",
+    )
+    size.add_argument(
+        "--quick", dest="mode", action="store_const", const="quick", help="a few minutes (default)"
+    )
+    size.add_argument(
+        "--full",
+        dest="mode",
+        action="store_const",
+        const="full",
+        help="the full measurement; also refreshes docs/benchmarks.md",
+    )
+    r.add_argument(
+        "--only",
+        default=",".join(SECTIONS),
+        help=f"comma-separated sections (default all: {','.join(SECTIONS)})",
+    )
+    r.add_argument("--out", type=Path, default=REPO / "bench" / "results")
+    r.add_argument(
+        "--logs",
+        type=Path,
+        default=None,
+        help="where child process logs go (default: a temp dir, kept on failure)",
+    )
+    r.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(name)s %(message)s",
+    )
+    log.setLevel(logging.INFO)
+    logging.getLogger("bench.latency").setLevel(logging.INFO)
+    mode = args.mode or "quick"
+    only = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = sorted(set(only) - set(SECTIONS))
+    if unknown:
+        parser.error(f"unknown section(s) {unknown}; choose from {list(SECTIONS)}")
+    log_dir = args.logs or Path(tempfile.mkdtemp(prefix="hotconf-bench-logs-"))
+    try:
+        results = run(mode, only, args.out, log_dir)
+    except BaseException:
+        print(f"benchmark failed; child logs kept in {log_dir}", file=sys.stderr)
+        raise
+    written = write(results, args.out, update_doc=(mode == "full"))
+    print("\n".join(report.headline(results)))
+    print("wrote " + ", ".join(str(p) for p in written))
+    if args.logs is None:
+        for f in log_dir.iterdir():
+            f.unlink()
+        log_dir.rmdir()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
