@@ -1,0 +1,128 @@
+"""The running engine of one server: store, watcher, broker, hub (and the event bus).
+
+Both apps build exactly one ``HotConfEngine``; handlers reach it through their settings.
+The watcher calls back on its own thread; ``IOLoop.add_callback`` (``call_soon_threadsafe``
+underneath) hands each batch to the loop thread, where the broker, the hub and
+``jupyter_events`` run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+from tornado.ioloop import IOLoop
+
+from .._version import __version__
+from ..core.store import Change, ConfigStore, TenantState
+from ..core.tenants import tenant_allowed
+from ..core.watcher import FileWatcher
+from .broker import Broker, LocalBroker
+from .events import ChangeEvents
+from .hub import ConfigHub
+from .settings import HotConfSettings
+
+log = logging.getLogger(__name__)
+
+STOP_TIMEOUT_S = 3.0
+
+
+class HotConfEngine:
+    """Owns the store, the watcher and the hub for one config dir."""
+
+    def __init__(
+        self,
+        settings: HotConfSettings,
+        config_dir: str | Path,
+        *,
+        broker: Broker | None = None,
+        event_logger: Any = None,
+    ) -> None:
+        self.settings = settings
+        self.config_dir = Path(config_dir).absolute()
+        self.store = ConfigStore()
+        self.broker: Broker = broker or LocalBroker()
+        self.hub = ConfigHub(self.broker, self.store, settings.hub_limits())
+        if event_logger is not None:
+            self.broker.subscribe(ChangeEvents(event_logger))
+        self.watcher = FileWatcher(
+            self.config_dir,
+            self.store,
+            self._on_changes,
+            debounce_ms=settings.debounce_ms,
+            max_wait_ms=settings.max_wait_ms,
+            watcher=settings.watcher,
+            poll_interval_s=settings.poll_interval_s,
+            reconcile_interval_s=settings.reconcile_interval_s,
+            max_file_bytes=settings.max_file_bytes,
+        )
+        self._loop: IOLoop | None = None
+        self.started = False
+
+    def start(self) -> None:
+        """Load every tenant, start watching and start the heartbeat (on the loop thread)."""
+        self._loop = IOLoop.current()
+        self.watcher.start()
+        self.hub.start()
+        self.started = True
+        log.info(
+            "hotconf: watching %s (%s watcher, mode %s, %d tenants)",
+            self.config_dir,
+            self.watcher.kind,
+            self.settings.mode,
+            len(self.store.tenant_ids()),
+        )
+
+    def _on_changes(self, changes: list[Change]) -> None:
+        """Watcher thread → loop thread."""
+        loop = self._loop
+        if loop is not None:
+            loop.add_callback(self.publish, changes)
+
+    def publish(self, changes: list[Change]) -> None:
+        for change in changes:
+            self.broker.publish(change)
+
+    async def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
+        """Close every socket and stop the watcher, within ``timeout`` seconds."""
+        if not self.started:
+            return
+        self.started = False
+        self.hub.stop()
+        loop = asyncio.get_running_loop()
+        try:
+            await asyncio.wait_for(
+                loop.run_in_executor(None, self.watcher.stop, timeout), timeout + 0.5
+            )
+        except asyncio.TimeoutError:
+            log.warning("hotconf: watcher did not stop within %.1fs", timeout)
+
+    def stop_sync(self, timeout: float = STOP_TIMEOUT_S) -> None:
+        """``stop`` for callers without a running loop (the standalone CLI's exit)."""
+        if self.started:
+            self.started = False
+            self.hub.stop()
+            self.watcher.stop(timeout)
+
+    # -- what the REST handlers read -----------------------------------------------------
+    def allowed(self, tenant_id: str) -> bool:
+        return tenant_allowed(tenant_id, self.settings.allowed_tenants)
+
+    def tenant(self, tenant_id: str) -> TenantState | None:
+        return self.store.get(tenant_id) if self.allowed(tenant_id) else None
+
+    def tenants(self) -> list[TenantState]:
+        return [s for s in self.store.states() if s.exists and self.allowed(s.tenant_id)]
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "version": __version__,
+            "mode": self.settings.mode,
+            "watcher": self.watcher.kind,
+            "config_dir_present": self.watcher.config_dir_present,
+            "connections": len(self.hub.connections),
+            "tenants": len(self.tenants()),
+            "epoch": self.store.epoch,
+        }

@@ -1,0 +1,217 @@
+"""The request logic both apps share, and their one route table (DESIGN.md §5, §6).
+
+Each resource has one logic mixin here (``SocketLogic``, ``TenantsLogic`` …). The Jupyter
+extension (``jupyter_handlers``) and the standalone server (``standalone_handlers``) put it
+behind their own thin base, which only authenticates: each concrete ``get`` is a decorated
+one-liner calling ``serve``. ``scripts/check_auth.py`` fails CI if one is not decorated.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from tornado import httputil
+from tornado.web import HTTPError
+
+from ..core.errors import InvalidTenant
+from ..core.store import TenantState
+from ..core.tenants import validate_tenant_id
+from .engine import HotConfEngine
+from .hub import Connection, Refusal
+from .subscription import BadQuery, Subscription, parse_subscription
+
+log = logging.getLogger(__name__)
+
+#: route (below the hotconf prefix) → resource name; each app maps names to its classes.
+ROUTES: tuple[tuple[str, str], ...] = (
+    ("ws", "socket"),
+    ("api/tenants", "tenants"),
+    ("api/tenants/([^/]+)", "tenant"),
+    ("api/info", "info"),
+)
+
+
+def route_table(
+    prefix: str, classes: Mapping[str, type], engine: HotConfEngine
+) -> list[tuple[str, type, dict[str, Any]]]:
+    """``[(pattern, handler class, kwargs)]`` for every route under ``prefix`` (``"hotconf/"``
+    or ``"/hotconf/"``); ``classes`` maps resource names to an app's handler classes."""
+    kwargs = {"engine": engine}
+    return [(prefix + path, classes[name], kwargs) for path, name in ROUTES]
+
+
+def state_json(state: TenantState, *, config: bool) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "tenant_id": state.tenant_id,
+        "revision": state.revision,
+        "checksum": state.checksum,
+        "valid": state.valid,
+        "error": state.error.to_dict() if state.error is not None else None,
+    }
+    if config:
+        body["config"] = state.config
+    return body
+
+
+class HotconfLogic:
+    """What every hotconf handler holds: the engine, and JSON errors with a reason."""
+
+    engine: HotConfEngine
+    request: httputil.HTTPServerRequest
+
+    def initialize(self, engine: HotConfEngine) -> None:
+        self.engine = engine
+
+    def send_json(self, body: Any, status: int = 200) -> None:
+        handler: Any = self
+        handler.set_status(status)
+        handler.set_header("Content-Type", "application/json")
+        handler.finish(json.dumps(body))
+
+    def refuse(self, refusal: Refusal) -> None:
+        """Answer a plain HTTP request (or a handshake without protocol=2) with the
+        refusal's status and a JSON body giving the reason."""
+        if refusal.retry_after is not None:
+            self.set_header("Retry-After", str(refusal.retry_after))  # type: ignore[attr-defined]
+        self.send_json({"message": refusal.reason, "reason": refusal.reason}, refusal.status)
+
+
+class SocketLogic(HotconfLogic):
+    """``hotconf/ws``: handshake checks, then everything is delegated to the hub."""
+
+    conn: Connection | None = None
+    _sub: Subscription | None = None
+    _refusal: Refusal | None = None
+
+    # Our keepalive is the hub's sweep: switch off Tornado's and WebSocketMixin's ping loops.
+    @property
+    def ping_interval(self) -> int:
+        return 0
+
+    @property
+    def ping_timeout(self) -> int:
+        return 0
+
+    @property
+    def max_message_size(self) -> int:
+        """Inbound frame limit for this handler only (Tornado closes with 1009 above it)."""
+        return int(self.engine.settings.max_message_size)
+
+    def get_compression_options(self) -> dict[str, Any] | None:
+        return {} if self.engine.settings.compression else None
+
+    def set_default_headers(self) -> None:
+        """No page headers (CSP …) on a socket, as jupyter_server's kernel socket does."""
+
+    def handshake(self) -> bool:
+        """Parse and admit the subscription. False: refused with HTTP status (no
+        protocol=2). Under protocol=2 a refusal is kept and sent as a close code by open()."""
+        query = self.request.query_arguments
+        v2 = query.get("protocol", [b""])[0] == b"2"
+        refusal: Refusal | None = None
+        try:
+            self._sub = parse_subscription(query)
+        except InvalidTenant as err:
+            refusal = Refusal(400, 4400, str(err))
+        except BadQuery as err:
+            refusal = Refusal(400, 4400, err.reason)
+        else:
+            refusal = self.engine.hub.admit(self.request.remote_ip or "", self._sub)
+        if refusal is None:
+            return True
+        log.info("hotconf: refused %s: %s", self.request.remote_ip, refusal.reason)
+        if v2:
+            self._refusal = refusal
+            return True
+        self.refuse(refusal)
+        return False
+
+    def open(self, *args: Any, **kwargs: Any) -> None:
+        socket: Any = self
+        if self._refusal is not None or self._sub is None:
+            refusal = self._refusal or Refusal(400, 4400, "no subscription")
+            socket.close(int(refusal.code), refusal.reason[:120])
+            return
+        result = self.engine.hub.register(socket, self._sub, self.request.remote_ip or "")
+        if isinstance(result, Refusal):
+            socket.close(int(result.code), result.reason[:120])
+            return
+        self.conn = result
+        self._drop_request_state()
+
+    def _drop_request_state(self) -> None:
+        """Per-request state is not needed once the socket is open (≈2.5 KiB each)."""
+        handler: Any = self
+        request = self.request
+        request.headers = httputil.HTTPHeaders()
+        request.arguments, request.query_arguments, request.body_arguments = {}, {}, {}
+        handler.path_args, handler.path_kwargs = [], {}
+        handler.open_args, handler.open_kwargs = (), {}
+        handler.ui = None
+
+    def on_message(self, message: str | bytes) -> None:
+        if self.conn is not None:
+            self.engine.hub.received(self.conn, message)
+
+    def on_pong(self, data: bytes) -> None:
+        if self.conn is not None:
+            self.engine.hub.received(self.conn, None)
+
+    def on_ping(self, data: bytes) -> None:
+        if self.conn is not None:
+            self.engine.hub.received(self.conn, None)
+
+    def on_close(self) -> None:
+        if self.conn is not None:
+            self.engine.hub.unregister(self.conn)
+            self.conn = None
+
+
+class TenantsLogic(HotconfLogic):
+    """``GET api/tenants`` → ``[{tenant_id, revision, checksum, valid, error}]``."""
+
+    def serve(self) -> None:
+        self.send_json([state_json(s, config=False) for s in self.engine.tenants()])
+
+
+class TenantLogic(HotconfLogic):
+    """``GET api/tenants/{t}`` → the tenant with its merged last-known-good config;
+    ``ETag`` is the checksum (``If-None-Match`` → 304)."""
+
+    def serve(self, raw: str) -> None:
+        try:
+            tenant_id = validate_tenant_id(raw)
+        except InvalidTenant as err:
+            raise HTTPError(400, str(err), reason="Malformed tenant id") from None
+        if not self.engine.allowed(tenant_id):
+            raise HTTPError(403, f"tenant {tenant_id!r} is not allowed")
+        state = self.engine.tenant(tenant_id)
+        if state is None or not state.exists:
+            raise HTTPError(404, f"no config file for tenant {tenant_id!r}")
+        handler: Any = self
+        if state.checksum:
+            handler.set_header("ETag", f'"{state.checksum}"')
+            if handler.check_etag_header():
+                handler.set_status(304)
+                handler.finish()
+                return
+        self.send_json(state_json(state, config=True))
+
+
+class InfoLogic(HotconfLogic):
+    """``GET api/info`` → version, mode, watcher kind, config dir presence, counts."""
+
+    def serve(self) -> None:
+        self.send_json(self.engine.info())
+
+
+def write_json_error(handler: Any, status_code: int, **kwargs: Any) -> None:
+    """JSON errors with the reason, for handlers outside Jupyter's ``APIHandler``."""
+    message = httputil.responses.get(status_code, "Unknown HTTP Error")
+    exc = kwargs.get("exc_info", (None, None, None))[1]
+    reason = exc.log_message if isinstance(exc, HTTPError) and exc.log_message else message
+    handler.set_header("Content-Type", "application/json")
+    handler.finish(json.dumps({"message": reason, "reason": reason}))

@@ -1,0 +1,359 @@
+"""ConfigHub: subscriptions per tenant, encode-once broadcast, heartbeat sweep, limits.
+
+Everything here runs on the server's loop thread. The hub knows sockets only through the
+small ``Socket`` protocol (Tornado's ``WebSocketHandler`` satisfies it), so it is shared by
+the Jupyter extension and the standalone server (DESIGN.md §5).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from tornado.ioloop import PeriodicCallback
+from tornado.websocket import WebSocketClosedError
+
+from ..core import protocol
+from ..core.errors import ProtocolError
+from ..core.protocol import CloseCode, MessageKind
+from ..core.store import Change, ChangeType, ConfigStore
+from ..core.tenants import tenant_allowed
+from .broker import Broker
+from .subscription import Subscription
+
+log = logging.getLogger(__name__)
+
+PING_FRAME = protocol.PING.encode()
+PONG_FRAME = protocol.PONG.encode()
+
+
+@dataclass(frozen=True)
+class HubLimits:
+    """The hub's settings (see ``settings.HotConfSettings`` for units and meaning of 0)."""
+
+    heartbeat_interval_s: float = 5.0
+    heartbeat_timeout_s: float = 10.0
+    allowed_tenants: tuple[str, ...] = ("*",)
+    max_connections_per_tenant: int = 1000
+    max_connections: int = 10000
+    max_connects_per_second: float = 0.0
+    max_messages_per_second: int = 50
+    max_pending_bytes: int = 16 * 1024 * 1024
+    mode: str = "dev"
+
+    @property
+    def retry_after_s(self) -> int:
+        """What a refused client is told to wait: a slot may free within one sweep."""
+        return max(1, math.ceil(self.heartbeat_interval_s))
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a socket is refused: HTTP ``status`` at the handshake, or ``code`` under
+    protocol=2 (browsers cannot read a refused handshake's status)."""
+
+    status: int
+    code: int
+    reason: str
+    retry_after: int | None = None
+
+
+class Socket(Protocol):
+    def write_message(self, message: bytes) -> Awaitable[None]: ...
+    def ping(self, data: bytes = b"") -> None: ...
+    def close(self, code: int | None = None, reason: str | None = None) -> None: ...
+
+
+class Connection:
+    """The hub's record of one open socket; slots keep thousands of them small."""
+
+    __slots__ = (
+        "closed", "last_seen", "peer", "pending", "socket", "sub", "window", "window_start",
+    )
+
+    def __init__(self, socket: Socket, sub: Subscription, peer: str, now: float) -> None:
+        self.socket = socket
+        self.sub = sub
+        self.peer = peer
+        self.last_seen = now
+        self.pending = 0  # bytes handed to the stream and not yet flushed to the kernel
+        self.window_start = now
+        self.window = 0  # inbound frames since window_start
+        self.closed = False
+
+    def __repr__(self) -> str:
+        return f"<Connection {self.peer} {self.sub.describe()}>"
+
+
+class ConfigHub:
+    """Delivers each ``Change`` from the broker to the sockets that follow its tenant."""
+
+    def __init__(
+        self,
+        broker: Broker,
+        store: ConfigStore,
+        limits: HubLimits | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.limits = limits or HubLimits()
+        self.clock = clock
+        self.connections: set[Connection] = set()
+        self._by_tenant: dict[str, set[Connection]] = {}
+        self._wildcard: set[Connection] = set()
+        self._buckets: dict[str, tuple[float, float]] = {}  # peer -> (tokens, at)
+        self.closes: Counter[int] = Counter()  # close code -> count, for info and tests
+        self.max_pending_seen = 0
+        self._sweeper: PeriodicCallback | None = None
+        self._unsubscribe = broker.subscribe(self.broadcast)
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the one heartbeat sweep (on the current loop)."""
+        if self._sweeper is None:
+            self._sweeper = PeriodicCallback(self.sweep, self.limits.heartbeat_interval_s * 1000)
+            self._sweeper.start()
+
+    def stop(self, code: int = 1001, reason: str = "server shutting down") -> None:
+        """Stop the sweep, leave the broker and close every socket."""
+        if self._sweeper is not None:
+            self._sweeper.stop()
+            self._sweeper = None
+        self._unsubscribe()
+        for conn in list(self.connections):
+            self.close(conn, code, reason)
+
+    # -- admission ---------------------------------------------------------------------
+    def admit(self, peer: str, sub: Subscription, *, rate: bool = True) -> Refusal | None:
+        """Check the allow-list and limits for a new socket; ``rate`` spends a token of the
+        per-address connect bucket (only at the handshake)."""
+        lim = self.limits
+        for tenant in sorted(sub.tenants):
+            if not tenant_allowed(tenant, lim.allowed_tenants):
+                return Refusal(403, CloseCode.FORBIDDEN, f"tenant {tenant!r} is not allowed")
+        if lim.max_connections and len(self.connections) >= lim.max_connections:
+            return self._busy(f"server is at max_connections ({lim.max_connections})")
+        for tenant in sorted(sub.tenants):
+            if (
+                lim.max_connections_per_tenant
+                and len(self._by_tenant.get(tenant, ())) >= lim.max_connections_per_tenant
+            ):
+                return self._busy(
+                    f"tenant {tenant!r} is at max_connections_per_tenant "
+                    f"({lim.max_connections_per_tenant})"
+                )
+        if rate and lim.max_connects_per_second and not self._take_token(peer):
+            rate_s = lim.max_connects_per_second
+            return Refusal(
+                429,
+                CloseCode.TOO_MANY,
+                f"more than {rate_s:g} connects per second from {peer}",
+                max(1, math.ceil(1 / rate_s)),
+            )
+        return None
+
+    def _busy(self, reason: str) -> Refusal:
+        return Refusal(429, CloseCode.TOO_MANY, reason, self.limits.retry_after_s)
+
+    def _take_token(self, peer: str) -> bool:
+        rate = self.limits.max_connects_per_second
+        now = self.clock()
+        tokens, at = self._buckets.get(peer, (rate, now))
+        tokens = min(rate, tokens + (now - at) * rate)
+        if tokens < 1:
+            self._buckets[peer] = (tokens, now)
+            return False
+        self._buckets[peer] = (tokens - 1, now)
+        return True
+
+    # -- registration ------------------------------------------------------------------
+    def register(self, socket: Socket, sub: Subscription, peer: str) -> Connection | Refusal:
+        """Add an open socket (re-checking the limits a concurrent handshake may have
+        taken) and send its Snapshots under protocol=2."""
+        refusal = self.admit(peer, sub, rate=False)
+        if refusal is not None:
+            return refusal
+        conn = Connection(socket, sub, peer, self.clock())
+        self.connections.add(conn)
+        for tenant in sub.tenants:
+            self._by_tenant.setdefault(tenant, set()).add(conn)
+        if sub.wildcard:
+            self._wildcard.add(conn)
+        log.info("hotconf: %s follows %s (%d open)", peer, sub.describe(), len(self.connections))
+        if sub.v2:
+            for frame in self.snapshots(sub):
+                self.send(conn, frame)
+        return conn
+
+    def unregister(self, conn: Connection) -> None:
+        """Forget a socket; safe to call twice (close() and the handler's on_close)."""
+        conn.closed = True
+        if conn not in self.connections:
+            return
+        self.connections.discard(conn)
+        self._wildcard.discard(conn)
+        for tenant in conn.sub.tenants:
+            followers = self._by_tenant.get(tenant)
+            if followers is not None:
+                followers.discard(conn)
+                if not followers:
+                    del self._by_tenant[tenant]
+
+    def close(self, conn: Connection, code: int, reason: str) -> None:
+        if conn.closed:
+            return
+        reason = reason[:120]  # a close frame carries at most 123 bytes of reason
+        log.info("hotconf: closing %r with %d: %s", conn, code, reason)
+        self.closes[int(code)] += 1
+        self.unregister(conn)
+        with contextlib.suppress(WebSocketClosedError):  # already gone
+            conn.socket.close(int(code), reason)
+
+    def count(self, tenant_id: str) -> int:
+        return len(self._by_tenant.get(tenant_id, ()))
+
+    # -- outbound ----------------------------------------------------------------------
+    def snapshots(self, sub: Subscription) -> list[bytes]:
+        tenants = set(sub.tenants)
+        if sub.wildcard:
+            tenants.update(
+                t for t in self.store.tenant_ids() if tenant_allowed(t, self.limits.allowed_tenants)
+            )
+        epoch, mode = self.store.epoch, self.limits.mode
+        messages = [
+            protocol.snapshot(self.store.get(t), t, epoch=epoch, mode=mode) for t in sorted(tenants)
+        ]
+        return [protocol.encode(m).encode() for m in messages]
+
+    def receivers(self, tenant_id: str) -> list[Connection]:
+        found = list(self._by_tenant.get(tenant_id, ()))
+        if self._wildcard and tenant_allowed(tenant_id, self.limits.allowed_tenants):
+            found.extend(c for c in self._wildcard if tenant_id not in c.sub.tenants)
+        return found
+
+    @staticmethod
+    def _variant(change: Change, sub: Subscription) -> tuple[str, ...] | None:
+        """Which frame a subscriber gets for ``change`` (None: nothing)."""
+        if change.is_wire_change:
+            return ("changed", *sub.include) if sub.v2 else ("changed",)
+        if not sub.v2:
+            return None
+        if change.change_type is ChangeType.INVALID and change.error is not None:
+            return ("invalid",)
+        if change.change_type is ChangeType.RECOVERED:
+            return ("valid",)
+        return None
+
+    @staticmethod
+    def _encode(change: Change, variant: tuple[str, ...]) -> bytes:
+        kind = variant[0]
+        if kind == "changed":
+            message: dict[str, Any] = protocol.config_changed(change, include=variant[1:])
+        elif kind == "invalid":
+            assert change.error is not None
+            message = protocol.config_invalid(change.tenant_id, change.error)
+        else:
+            message = protocol.config_valid(change.tenant_id, change.revision, change.checksum)
+        return protocol.encode(message).encode()
+
+    def broadcast(self, change: Change) -> int:
+        """Send ``change`` to its tenant's followers, encoding each frame variant once.
+        Returns how many sockets it was written to."""
+        frames: dict[tuple[str, ...], bytes] = {}
+        sent = 0
+        for conn in self.receivers(change.tenant_id):
+            variant = self._variant(change, conn.sub)
+            if variant is None:
+                continue
+            frame = frames.get(variant)
+            if frame is None:
+                frame = frames[variant] = self._encode(change, variant)
+            sent += self.send(conn, frame)
+        log.info(
+            "hotconf broadcast: tenant=%s change=%s revision=%d receivers=%d",
+            change.tenant_id,
+            change.change_type.value,
+            change.revision,
+            sent,
+        )
+        return sent
+
+    def send(self, conn: Connection, frame: bytes) -> bool:
+        """Queue ``frame`` for ``conn`` unless it is a slow consumer (then close it 4413)."""
+        if conn.closed:
+            return False
+        size = len(frame)
+        limit = self.limits.max_pending_bytes
+        if limit and conn.pending and conn.pending + size > limit:
+            self.close(
+                conn,
+                CloseCode.SLOW_CONSUMER,
+                f"slow consumer: {conn.pending} bytes unsent (max_pending_bytes={limit})",
+            )
+            return False
+        try:
+            written = conn.socket.write_message(frame)
+        except WebSocketClosedError:
+            self.unregister(conn)
+            return False
+        conn.pending += size
+        self.max_pending_seen = max(self.max_pending_seen, conn.pending)
+        future: Any = written
+        future.add_done_callback(lambda f: self._flushed(conn, size, f))
+        return True
+
+    @staticmethod
+    def _flushed(conn: Connection, size: int, future: Any) -> None:
+        conn.pending -= size
+        future.exception()  # retrieve it: a closed stream is handled by on_close
+
+    # -- inbound -----------------------------------------------------------------------
+    def received(self, conn: Connection, frame: str | bytes | None) -> None:
+        """Any inbound frame (``None`` = a protocol ping or pong) counts as life; a client's
+        ``"Ping"`` is answered; a flood or a frame that is not a message closes 1008."""
+        now = self.clock()
+        conn.last_seen = now
+        if now - conn.window_start >= 1.0:
+            conn.window_start, conn.window = now, 0
+        conn.window += 1
+        flood = self.limits.max_messages_per_second
+        if flood and conn.window > flood:
+            self.close(conn, CloseCode.POLICY, f"flood: more than {flood} frames per second")
+            return
+        if frame is None:
+            return
+        try:
+            kind, _body = protocol.decode(frame)
+        except ProtocolError as err:
+            self.close(conn, CloseCode.POLICY, f"bad frame: {err}"[:120])
+            return
+        if kind is MessageKind.PING:
+            self.send(conn, PONG_FRAME)
+
+    def sweep(self) -> None:
+        """The one heartbeat: close the silent, ping the rest ("Ping" + a protocol ping)."""
+        now = self.clock()
+        timeout = self.limits.heartbeat_timeout_s
+        for conn in list(self.connections):
+            silent = now - conn.last_seen
+            if silent > timeout:
+                self.close(
+                    conn,
+                    CloseCode.HEARTBEAT_TIMEOUT,
+                    f"heartbeat timeout: nothing received for {silent:.1f}s",
+                )
+                continue
+            if self.send(conn, PING_FRAME):
+                try:
+                    conn.socket.ping(b"")
+                except WebSocketClosedError:
+                    self.unregister(conn)
+        stale = now - 10.0
+        self._buckets = {p: b for p, b in self._buckets.items() if b[1] > stale}

@@ -1,0 +1,214 @@
+"""Every server setting of DESIGN.md §9 as a documented, validated trait.
+
+The same traits configure the Jupyter extension (``c.HotConf.*``, through ``HotConf``'s
+inheritance) and the standalone server (``jupyter-hotconf serve --kebab-case-flags``, which
+are generated from these traits so the two can never drift apart).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from traitlets import Bool, Enum, Float, Int, List, TraitError, Unicode, default, validate
+from traitlets.config import Configurable
+
+from ..core.documents import DEFAULT_MAX_FILE_BYTES
+from .hub import HubLimits
+
+MODES = ("dev", "demo", "prod")
+WATCHERS = ("auto", "native", "polling")
+
+_NON_NEGATIVE = (
+    "debounce_ms",
+    "max_wait_ms",
+    "reconcile_interval_s",
+    "max_connections_per_tenant",
+    "max_connections",
+    "max_connects_per_second",
+    "max_messages_per_second",
+    "max_pending_bytes",
+)
+_POSITIVE = ("poll_interval_s", "heartbeat_interval_s", "heartbeat_timeout_s",
+             "max_message_size", "max_file_bytes")
+
+
+class HotConfSettings(Configurable):
+    """Settings shared by the Jupyter extension and the standalone server."""
+
+    config_dir = Unicode(
+        "",
+        help="""Directory holding defaults.*, schema.json and private/<tenant>.*.
+        Default '' means `configs` under the Jupyter server root (ServerApp.root_dir),
+        or under the working directory for `jupyter-hotconf serve`.""",
+    ).tag(config=True)
+
+    mode = Enum(
+        list(MODES),
+        "dev",
+        help="dev | demo | prod. Sent to clients in Snapshot and GET info; in prod the "
+        "JupyterLab status item and kernel indicators hide themselves. Default dev.",
+    ).tag(config=True)
+
+    debounce_ms = Int(
+        100,
+        help="Quiet window in milliseconds after the last file event before reloading. "
+        "Default 100; 0 = reload as soon as a batch of events is read.",
+    ).tag(config=True)
+
+    max_wait_ms = Int(
+        1000,
+        help="Upper bound in milliseconds on the debounce, so a file written continuously "
+        "still reloads. Default 1000; 0 = no cap.",
+    ).tag(config=True)
+
+    watcher = Enum(
+        list(WATCHERS),
+        "auto",
+        help="auto | native | polling. auto uses inotify (or the platform's native API) and "
+        "falls back to polling on network/FUSE filesystems or when inotify cannot start.",
+    ).tag(config=True)
+
+    poll_interval_s = Float(
+        1.0, help="Seconds between scans of the polling observer. Default 1.0; must be > 0."
+    ).tag(config=True)
+
+    reconcile_interval_s = Float(
+        30.0,
+        help="Seconds between reconcile scans that repair a missed event. Default 30; 0 = off.",
+    ).tag(config=True)
+
+    heartbeat_interval_s = Float(
+        5.0,
+        help="Seconds between heartbeat sweeps: each sends \"Ping\" and a protocol ping to "
+        "every client. Default 5; must be > 0.",
+    ).tag(config=True)
+
+    heartbeat_timeout_s = Float(
+        10.0,
+        help="Seconds of silence (no frame, not even a protocol pong) after which a client "
+        "is closed with 4408. Default 10; must be > 0.",
+    ).tag(config=True)
+
+    allowed_tenants = List(
+        Unicode(),
+        ["*"],
+        help="Glob patterns (fnmatch, case-sensitive) of the tenants clients may follow. "
+        "Default ['*'] = every tenant; [] = none. Others are refused with 403 / 4403.",
+    ).tag(config=True)
+
+    max_connections_per_tenant = Int(
+        1000,
+        help="Open sockets following one tenant (a `*` socket counts for none). Over it: "
+        "429 / 4429. Default 1000; 0 = no limit.",
+    ).tag(config=True)
+
+    max_connections = Int(
+        10000, help="Open sockets in total. Over it: 429 / 4429. Default 10000; 0 = no limit."
+    ).tag(config=True)
+
+    max_connects_per_second = Float(
+        0.0,
+        help="New sockets per second per client address (token bucket, burst = the rate). "
+        "Default 0 = off, since every kernel of a server connects from the same loopback "
+        "address.",
+    ).tag(config=True)
+
+    max_message_size = Int(
+        4096,
+        help="Largest inbound frame in bytes, set on the hotconf WebSocket handler only "
+        "(not app-wide). Larger frames close the socket with 1009. Default 4096 (4 KiB).",
+    ).tag(config=True)
+
+    max_messages_per_second = Int(
+        50,
+        help="Inbound frames a client may send per second before it is closed with 1008 "
+        "(flood). Default 50; 0 = no limit.",
+    ).tag(config=True)
+
+    max_pending_bytes = Int(
+        16 * 1024 * 1024,
+        help="Bytes queued for a client that it has not read yet; over it the client is "
+        "closed with 4413 (slow consumer). One frame is always let onto an empty queue. "
+        "Default 16 MiB; 0 = no limit.",
+    ).tag(config=True)
+
+    max_file_bytes = Int(
+        DEFAULT_MAX_FILE_BYTES,
+        help="Config files larger than this many bytes are refused as invalid. Default 10 MiB.",
+    ).tag(config=True)
+
+    compression = Bool(
+        False,
+        help="Offer permessage-deflate on the hotconf WebSocket. Default off: frames are "
+        "small and compression costs CPU and memory per connection.",
+    ).tag(config=True)
+
+    @validate(*_NON_NEGATIVE)
+    def _check_non_negative(self, proposal: dict[str, Any]) -> Any:
+        value = proposal["value"]
+        if value < 0:
+            raise TraitError(f"{proposal['trait'].name} must be >= 0, got {value!r}")
+        return value
+
+    @validate(*_POSITIVE)
+    def _check_positive(self, proposal: dict[str, Any]) -> Any:
+        value = proposal["value"]
+        if value <= 0:
+            raise TraitError(f"{proposal['trait'].name} must be > 0, got {value!r}")
+        return value
+
+    def hub_limits(self) -> HubLimits:
+        """The hub's view of these settings."""
+        return HubLimits(
+            heartbeat_interval_s=self.heartbeat_interval_s,
+            heartbeat_timeout_s=self.heartbeat_timeout_s,
+            allowed_tenants=tuple(self.allowed_tenants),
+            max_connections_per_tenant=self.max_connections_per_tenant,
+            max_connections=self.max_connections,
+            max_connects_per_second=self.max_connects_per_second,
+            max_messages_per_second=self.max_messages_per_second,
+            max_pending_bytes=self.max_pending_bytes,
+            mode=self.mode,
+        )
+
+
+class StandaloneSettings(HotConfSettings):
+    """The standalone server's extra settings: where it listens and who may talk to it."""
+
+    host = Unicode(
+        "127.0.0.1",
+        help="Address to bind. A non-loopback address needs --token (or --no-auth).",
+    ).tag(config=True)
+
+    port = Int(7945, help="TCP port to listen on. Default 7945; 0 = any free port.").tag(
+        config=True
+    )
+
+    token = Unicode(
+        help="Secret clients must present as `Authorization: Bearer <t>` (or `token <t>`) or "
+        "`?token=<t>`. Default: $HOTCONF_TOKEN, else none.",
+    ).tag(config=True)
+
+    allow_origins = List(
+        Unicode(),
+        [],
+        help="Browser origins allowed to connect when bound to a non-loopback address "
+        "(on a loopback bind every origin is allowed). '*' allows all.",
+    ).tag(config=True)
+
+    no_auth = Bool(
+        False, help="Allow a non-loopback bind without a token (anyone on the network reads "
+        "every allowed tenant's config)."
+    ).tag(config=True)
+
+    @default("token")
+    def _token_default(self) -> str:
+        return os.environ.get("HOTCONF_TOKEN", "")
+
+    @validate("port")
+    def _check_port(self, proposal: dict[str, Any]) -> int:
+        port = int(proposal["value"])
+        if not 0 <= port <= 65535:
+            raise TraitError(f"port must be in 0..65535, got {port}")
+        return port

@@ -1,0 +1,84 @@
+"""What one WebSocket follows, parsed from the raw query of its handshake (DESIGN.md §5).
+
+The raw ``request.query_arguments`` bytes are validated, never ``get_query_argument``'s
+cleaned strings: Tornado strips whitespace and maps control characters to spaces, so
+``acme\\x00`` would pass as ``acme``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from ..core.errors import HotconfError, InvalidTenant
+from ..core.tenants import tenant_allowed, validate_tenant_id
+
+WILDCARD = "*"
+INCLUDE_FIELDS = ("config", "patch")
+
+
+class BadQuery(HotconfError, ValueError):
+    """A handshake query that cannot be served; ``reason`` is sent to the client."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """Tenants one socket follows; ``wildcard`` = every allowed tenant, also later ones."""
+
+    tenants: frozenset[str]
+    wildcard: bool = False
+    v2: bool = False
+    include: tuple[str, ...] = ()
+
+    def follows(self, tenant_id: str, allowed: Iterable[str]) -> bool:
+        if tenant_id in self.tenants:
+            return True
+        return self.wildcard and tenant_allowed(tenant_id, allowed)
+
+    def describe(self) -> str:
+        names = sorted(self.tenants) + ([WILDCARD] if self.wildcard else [])
+        return ",".join(names)
+
+
+def _text(raw: bytes, name: str) -> str:
+    try:
+        return raw.decode("ascii")
+    except UnicodeDecodeError:
+        raise BadQuery(f"query parameter {name!r} must be ASCII, got {raw!r}") from None
+
+
+def parse_subscription(query: Mapping[str, list[bytes]]) -> Subscription:
+    """Parse ``tenant_id`` (repeatable, ``*``), ``protocol`` and ``include`` from raw query
+    bytes. Raises ``InvalidTenant`` for a malformed id and ``BadQuery`` for the rest."""
+    protocols = [_text(v, "protocol") for v in query.get("protocol", [])]
+    if len(set(protocols)) > 1 or any(p not in ("1", "2") for p in protocols):
+        raise BadQuery(f"protocol must be 1 or 2, got {protocols!r}")
+    v2 = bool(protocols) and protocols[0] == "2"
+    raws = query.get("tenant_id", [])
+    if not raws:
+        raise BadQuery("missing query parameter tenant_id (e.g. ?tenant_id=acme)")
+    if not v2 and len(raws) > 1:
+        raise BadQuery("several tenant_id values need protocol=2")
+    tenants: set[str] = set()
+    wildcard = False
+    for raw in raws:
+        if raw == WILDCARD.encode():
+            wildcard = True
+        else:
+            tenants.add(validate_tenant_id(raw))
+    include: list[str] = []
+    for raw in query.get("include", []):
+        for item in _text(raw, "include").split(","):
+            if item not in INCLUDE_FIELDS:
+                raise BadQuery(f"include may list {', '.join(INCLUDE_FIELDS)}; got {item!r}")
+            include.append(item)
+    if include and not v2:
+        raise BadQuery("include needs protocol=2")
+    return Subscription(frozenset(tenants), wildcard, v2, tuple(sorted(set(include))))
+
+
+__all__ = ["WILDCARD", "BadQuery", "InvalidTenant", "Subscription", "parse_subscription"]
