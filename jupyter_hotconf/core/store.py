@@ -11,8 +11,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import enum
-import hashlib
-import json
 import logging
 import secrets
 import threading
@@ -22,7 +20,7 @@ from typing import Any, NoReturn
 
 import jsonpatch
 
-from .documents import JSONObject, LoadResult
+from .documents import JSONObject, LoadResult, checksum
 from .errors import InvalidDocument
 
 log = logging.getLogger(__name__)
@@ -103,14 +101,6 @@ def utc_timestamp() -> str:
     """Now as ISO 8601 UTC with milliseconds and a ``Z`` (``2026-11-26T10:00:00.123Z``)."""
     now = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
     return now.replace("+00:00", "Z")
-
-
-def _checksum(config: JSONObject) -> str:
-    # Stand-in until documents.checksum lands (same definition: sha256 of canonical JSON).
-    data = json.dumps(
-        config, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
-    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -232,7 +222,7 @@ class ConfigStore:
         incoming = digest = None
         if result.error is None and result.config is not None:
             incoming = freeze(result.config)
-            digest = _checksum(incoming)
+            digest = checksum(incoming)
         now = utc_timestamp()
         with self._lock:
             before = self._states.get(tenant_id) or TenantState(
