@@ -234,3 +234,13 @@ def test_close_codes_and_encode_errors() -> None:
     with pytest.raises(ProtocolError, match="cannot encode"):
         encode({"X": object()})
     assert frozenset({"config", "patch"}) == protocol.INCLUDE_VALUES
+
+
+def test_docstring_examples_hold() -> None:
+    import doctest
+
+    from jupyter_hotconf.core import store
+
+    for module in (protocol, store):
+        failed, attempted = doctest.testmod(module)
+        assert attempted > 0 and failed == 0, module.__name__
