@@ -53,8 +53,9 @@ class Debouncer(Generic[K]):
         return True
 
     @property
-    def pending(self) -> bool:
-        return bool(self._keys)
+    def pending(self) -> frozenset[K]:
+        """The keys of the batch being collected (empty when none)."""
+        return frozenset(self._keys)
 
     def deadline(self) -> float | None:
         """Clock time at which the pending batch is due, or None if nothing is pending."""
@@ -68,6 +69,11 @@ class Debouncer(Generic[K]):
         if deadline is None or self._clock() < deadline:
             return None
         return self.take()
+
+    def force(self) -> None:
+        """Make the pending batch due now (an explicit rescan need not wait for quiet)."""
+        if self._keys:
+            self._first = self._last = self._clock() - self.max_wait_s
 
     def take(self) -> set[K]:
         """The pending keys regardless of timing (used on stop and for forced rescans)."""

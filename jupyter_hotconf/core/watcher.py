@@ -1,17 +1,48 @@
 """FileWatcher: watchdog observer, coalescing debouncer, reconcile scan (DESIGN.md §4).
 
-CONTRACT STUB — signatures are fixed; bodies are filled in by the watcher work.
+Threads: the watchdog observer (and its emitters) only map events to tenant ids and hand
+them to the debouncer; ONE worker thread owns everything else — the quiet windows, the
+parse-failure re-reads, the reconcile scan, the config-dir re-arm check — and does every
+reload, so loading never runs on the observer's event thread and there are no timer threads
+to leak. ``stop()`` joins the worker and the observer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import logging
+import math
+import os
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
-from .documents import DEFAULT_MAX_FILE_BYTES
-from .store import Change, ConfigStore
+from watchdog.events import FileSystemEvent
+
+from .debounce import Debouncer
+from .documents import DEFAULT_MAX_FILE_BYTES, LoadResult, load_tenant
+from .errors import InvalidDocument
+from .eventmap import ALL, EventMapper
+from .fsinfo import choose_kind
+from .observers import ObserverFactory, ObserverSlot, default_observer_factory
+from .reconcile import Stamps, moved_paths, take_stamps
+from .store import Change, ChangeType, ConfigStore
+from .tenants import ConfigLayout
+
+log = logging.getLogger(__name__)
 
 ChangeCallback = Callable[[list[Change]], None]
+
+#: A parse failure is confirmed by a re-read at least this much later, even with
+#: ``debounce_ms=0`` (re-reading the same half-written bytes at once would prove nothing).
+MIN_REREAD_S = 0.1
+
+
+def is_parse_failure(error: InvalidDocument) -> bool:
+    """A file that could not be read as a document (maybe half-written), as opposed to a
+    schema failure, which carries the JSON pointer of the failing value."""
+    return error.pointer is None
 
 
 class FileWatcher:
@@ -21,8 +52,12 @@ class FileWatcher:
     watches. Each settled batch of reloads calls ``on_changes(changes)`` from the watcher's
     worker thread with the non-UNCHANGED changes (created/modified/deleted/invalid/recovered),
     in tenant order. The owner of a loop hands them over itself
-    (``loop.call_soon_threadsafe``). ``stop()`` leaves no thread, observer or inotify
-    instance behind.
+    (``loop.call_soon_threadsafe``), or uses ``async for changes in watcher.iter_changes()``.
+    ``stop()`` leaves no thread, observer or inotify instance behind.
+
+    Extra keywords: ``mounts_file`` (mount table read by ``watcher="auto"``),
+    ``observer_factory`` (see ``ObserverFactory``), ``rearm_interval_s`` (how often the
+    config dir's existence/identity and the observer's health are checked).
     """
 
     def __init__(
@@ -37,24 +72,279 @@ class FileWatcher:
         poll_interval_s: float = 1.0,
         reconcile_interval_s: float = 30.0,
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+        mounts_file: str | Path | None = None,
+        observer_factory: ObserverFactory = default_observer_factory,
+        rearm_interval_s: float = 1.0,
     ) -> None:
-        raise NotImplementedError
+        if debounce_ms < 0 or max_wait_ms < 0 or poll_interval_s <= 0 or rearm_interval_s <= 0:
+            raise ValueError(
+                "debounce_ms and max_wait_ms must be >= 0, poll_interval_s and rearm_interval_s"
+                f" > 0 (got {debounce_ms}, {max_wait_ms}, {poll_interval_s}, {rearm_interval_s})"
+            )
+        if reconcile_interval_s < 0:
+            raise ValueError(f"reconcile_interval_s must be >= 0, got {reconcile_interval_s}")
+        self._root = os.path.realpath(config_dir)
+        self._layout = ConfigLayout(self._root)
+        self._map = EventMapper(self._layout)
+        self._store = store
+        self._on_changes = on_changes
+        planned, reason = choose_kind(watcher, self._root, mounts_file=mounts_file)
+        self._slot = ObserverSlot(
+            self._root, self._on_event, planned=planned, reason=reason,
+            poll_interval_s=poll_interval_s, factory=observer_factory,
+        )
+        self._reconcile_s = reconcile_interval_s
+        self._rearm_s = rearm_interval_s
+        self._max_file_bytes = max_file_bytes
+        self._quiet_s = debounce_ms / 1000
+        self._reread_s = max(self._quiet_s, MIN_REREAD_S)
+        self._cond = threading.Condition()
+        self._debouncer: Debouncer[str] = Debouncer(self._quiet_s, max_wait_ms / 1000)
+        self._stopping = False
+        self._worker: threading.Thread | None = None
+        self._root_id: tuple[int, int] | None = None
+        # Worker-thread state (no lock): parse failures awaiting their re-read, file stamps.
+        self._deferred: dict[str, float] = {}
+        self._stamps: Stamps = {}
+        self._subscribers: list[ChangeCallback] = []
+        #: Counters for health endpoints and tests: reloads, deferred, rearms, reconciles.
+        self.stats = {"reloads": 0, "deferred": 0, "rearms": 0, "reconciles": 0}
+
+    def __repr__(self) -> str:
+        return f"FileWatcher({self._root!r}, kind={self.kind!r})"
 
     @property
     def kind(self) -> str:
         """The observer actually running: ``"native"`` or ``"polling"``."""
-        raise NotImplementedError
+        return self._slot.kind
+
+    @property
+    def config_dir(self) -> str:
+        return self._root
 
     @property
     def config_dir_present(self) -> bool:
-        raise NotImplementedError
+        return self._identity() is not None
+
+    def _identity(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self._root)
+        except OSError:
+            return None
+        return (st.st_dev, st.st_ino) if os.path.isdir(self._root) else None
+
+    # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> None:
-        raise NotImplementedError
+        if self._worker is not None:
+            raise RuntimeError("FileWatcher.start() called twice")
+        self._root_id = self._identity()
+        if self._root_id is None:
+            log.warning("config dir %s does not exist; watching for it to appear", self._root)
+        else:
+            self._slot.arm()  # before loading, so nothing written during the load is missed
+        self._stamps = take_stamps(self._layout)
+        for tenant in self._tenants_to_load({ALL}):
+            result = self._load(tenant)
+            if result is not None:
+                self._store.apply(result)
+        self._worker = threading.Thread(target=self._run, name="hotconf-watcher", daemon=True)
+        self._worker.start()
 
     def stop(self, timeout: float = 3.0) -> None:
-        raise NotImplementedError
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+            subscribers, self._subscribers = self._subscribers, []
+        if self._worker is not None and self._worker is not threading.current_thread():
+            self._worker.join(timeout)
+            if self._worker.is_alive():
+                log.warning("watcher worker did not stop within %.1fs (a slow callback?)", timeout)
+        self._slot.disarm(timeout)
+        for push in subscribers:
+            push([])  # an empty batch ends each iter_changes()
 
     def rescan(self) -> None:
         """Reload every tenant now (through the same path as events)."""
-        raise NotImplementedError
+        self._request({ALL}, now=True)
+
+    async def iter_changes(self) -> AsyncIterator[list[Change]]:
+        """Batches of changes delivered on the caller's loop; ends when the watcher stops."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[list[Change]] = asyncio.Queue()
+
+        def push(changes: list[Change]) -> None:
+            loop.call_soon_threadsafe(queue.put_nowait, changes)
+
+        with self._cond:
+            if self._stopping:
+                return
+            self._subscribers.append(push)
+        try:
+            while changes := await queue.get():
+                yield changes
+        finally:
+            with self._cond:
+                if push in self._subscribers:
+                    self._subscribers.remove(push)
+
+    # -- events ---------------------------------------------------------------------------
+
+    def _on_event(self, event: FileSystemEvent) -> None:
+        """Runs on the observer thread: map and queue, nothing else (and never raise)."""
+        try:
+            keys = self._map(event)
+        except Exception:
+            log.exception("cannot map %r; rescanning everything", event)
+            keys = {ALL}
+        if keys:
+            self._request(keys)
+
+    def _request(self, keys: set[str], *, now: bool = False) -> None:
+        with self._cond:
+            if self._debouncer.add(keys):
+                if now:
+                    self._debouncer.force()
+                self._cond.notify_all()
+
+    # -- worker ------------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        start = time.monotonic()
+        next_check = start + self._rearm_s
+        next_reconcile = start + self._reconcile_s if self._reconcile_s > 0 else math.inf
+        while True:
+            with self._cond:
+                while not self._stopping:
+                    deadlines = [next_check, next_reconcile, *self._deferred.values()]
+                    pending = self._debouncer.deadline()
+                    if pending is not None:
+                        deadlines.append(pending)
+                    wait = min(deadlines) - time.monotonic()
+                    if wait <= 0:
+                        break
+                    self._cond.wait(wait)
+                if self._stopping:
+                    return
+                batch = self._debouncer.take_due() or set()
+                pending = self._debouncer.pending
+            now = time.monotonic()
+            reread = self._due_rereads(now, pending)
+            try:
+                if now >= next_check:
+                    next_check = now + self._rearm_s
+                    if self._check_root():
+                        batch.add(ALL)
+                if now >= next_reconcile:
+                    next_reconcile = now + self._reconcile_s
+                    batch |= self._reconcile()
+                if batch or reread:
+                    self._reload(batch, reread)
+            except Exception:
+                # A watcher error means a full rescan: the next check re-arms and rescans.
+                log.exception("watcher error in %s; re-arming and rescanning", self._root)
+                self._slot.disarm()
+                self._root_id = None
+
+    def _due_rereads(self, now: float, pending: frozenset[str]) -> set[str]:
+        """Deferred parse failures to confirm now. One with events still being collected is
+        not confirmed: its writer is active, and that batch reads it anyway."""
+        due = {tenant for tenant, at in self._deferred.items() if at <= now}
+        busy = due if ALL in pending else due & pending
+        for tenant in busy:
+            self._deferred[tenant] = now + self._reread_s
+        return due - busy
+
+    def _check_root(self) -> bool:
+        """Re-arm when the config dir appeared, vanished, was replaced, or the observer died.
+
+        Returns whether a full rescan is needed (the dir is back or the observer was lost).
+        """
+        ident = self._identity()
+        if ident == self._root_id and (ident is None or self._slot.healthy()):
+            return False
+        if ident != self._root_id:
+            state = "vanished" if ident is None else "appeared"
+            log.info("config dir %s %s; last good configs stay in force", self._root, state)
+        else:
+            log.warning("observer for %s stopped; re-arming", self._root)
+        self._slot.disarm()
+        self._root_id = ident
+        if ident is None:
+            return False
+        self.stats["rearms"] += 1
+        self._slot.arm()
+        return True
+
+    def _reconcile(self) -> set[str]:
+        stamps = take_stamps(self._layout)
+        keys: set[str] = set()
+        for path in moved_paths(self._stamps, stamps):
+            keys |= self._map.keys_for_path(path)
+        self._stamps = stamps
+        self.stats["reconciles"] += 1
+        if keys:
+            log.info("reconcile scan found changes no event reported: %s", sorted(keys))
+        return keys
+
+    def _tenants_to_load(self, keys: set[str]) -> list[str]:
+        tenants = keys - {ALL}
+        if ALL in keys:
+            tenants |= set(self._store.tenant_ids()) | set(self._layout.scan_tenants())
+        return sorted(tenants)
+
+    def _load(self, tenant: str) -> LoadResult | None:
+        try:
+            return load_tenant(self._layout, tenant, max_file_bytes=self._max_file_bytes)
+        except Exception:
+            log.exception("cannot reload tenant %s; its last good config stays", tenant)
+            return None
+
+    def _reload(self, keys: set[str], reread: set[str]) -> None:
+        """Load and apply ``keys`` (event-driven) and ``reread`` (deferred confirmations).
+
+        The re-read rule (DESIGN.md §4): a parse failure found by an event-driven read is
+        not reported but read again after one more quiet window; only a failure that the
+        quiet re-read confirms is ``invalid``. So a writer pausing mid-file never flashes an
+        error, and a half-written file never becomes the config.
+        """
+        if self._identity() is None:
+            return  # the whole dir is gone: keep every last good config until it returns
+        confirm = set() if ALL in keys else reread - keys
+        changes: list[Change] = []
+        for tenant in self._tenants_to_load(keys | reread):
+            result = self._load(tenant)
+            if result is None:
+                continue
+            self.stats["reloads"] += 1
+            error = result.error
+            if error is not None and is_parse_failure(error) and tenant not in confirm:
+                self._deferred[tenant] = time.monotonic() + self._reread_s
+                self.stats["deferred"] += 1
+                continue
+            self._deferred.pop(tenant, None)
+            if not result.exists and self._identity() is None:
+                continue  # the dir vanished while we read: not a deletion
+            change = self._store.apply(result)
+            if change.change_type is not ChangeType.UNCHANGED:
+                changes.append(change)
+        if changes:
+            self._deliver(changes)
+
+    def _deliver(self, changes: list[Change]) -> None:
+        for change in changes:
+            log.info("tenant %s: %s (revision %d)", change.tenant_id, change.change_type.value,
+                     change.revision)
+        try:
+            self._on_changes(changes)
+        except Exception:
+            log.exception("on_changes callback raised; the watcher carries on")
+        with self._cond:
+            subscribers = list(self._subscribers)
+        for push in subscribers:
+            try:
+                push(changes)
+            except RuntimeError:  # its loop is closed
+                with self._cond:
+                    if push in self._subscribers:
+                        self._subscribers.remove(push)
