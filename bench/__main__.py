@@ -36,7 +36,7 @@ PLANS: dict[str, dict[str, Any]] = {
         "latency": {"floor": 5, "peer": 5, "ours-0": 5, "ours-100": 5, "ours-500": 3, "poll": 2},
         "fanout": {"sizes": [20], "broadcasts": 3},
         "heartbeat": {"subscribers": 20, "window_s": 2.0},
-        "scale": {"sizes": [10, 30], "saves": 3, "poll_window_s": 2.0},
+        "scale": {"sizes": [10], "saves": 3, "poll_window_s": 2.0},
         "kernel": {"saves": 3},
     },
     "quick": {

@@ -1,0 +1,115 @@
+"""The benchmark harness runs end to end in its tiny mode against the real server and peers.
+
+It checks the shape and sanity of what ``python -m bench run --tiny`` writes (fields present,
+numbers non-negative, percentiles ordered) and that no process it started outlives it. It
+never asserts a speed: that is what the benchmark reports, not what a test can promise on a
+shared machine.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SECTIONS = "latency,fanout,heartbeat,scale"
+
+
+def _sane(summary: dict[str, Any], where: str) -> None:
+    assert summary["n"] > 0, where
+    values = [summary[k] for k in ("min", "p50", "p95", "p99", "max")]
+    assert all(isinstance(v, float) and not math.isnan(v) and v >= 0 for v in values), (
+        where,
+        summary,
+    )
+    assert values == sorted(values), f"{where}: percentiles out of order {summary}"
+
+
+def _processes_with_env(marker: str) -> list[str]:
+    """Command lines of live processes whose environment contains ``marker``."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            env = Path(f"/proc/{pid}/environ").read_bytes()
+            if marker.encode() in env:
+                found.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" "))
+        except OSError:
+            continue  # gone meanwhile, or not ours to read
+    return [c.decode(errors="replace") for c in found]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_tiny_run_writes_sane_results_and_leaves_no_process(tmp_path: Path) -> None:
+    out, tmp = tmp_path / "out", tmp_path / "tmp"
+    tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(tmp)}  # every child inherits it: our leak detector
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "run",
+            "--tiny",
+            "--only",
+            SECTIONS,
+            "--out",
+            str(out),
+            "--logs",
+            str(tmp_path / "logs"),
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=840,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert _processes_with_env(f"TMPDIR={tmp}") == []
+
+    results = json.loads((out / "tiny.json").read_text())
+    assert results["meta"]["mode"] == "tiny"
+    assert results["meta"]["fd_limit"] >= 1024
+
+    latency = results["latency"]
+    assert set(latency) == {"floor", "peer", "ours-0", "ours-100", "ours-500", "poll"}
+    for name, entry in latency.items():
+        _sane(entry["summary"], f"latency {name}")
+        assert len(entry["samples_ms"]) == entry["summary"]["n"]
+
+    for system in ("ours", "peer"):
+        (entry,) = results["fanout"][system]
+        assert entry["subscribers"] == 20 and entry["lost_connections"] == 0
+        _sane(entry["all_have_it_ms"], f"fan-out {system} all")
+        _sane(entry["per_subscriber_ms"], f"fan-out {system} each")
+        assert entry["per_subscriber_ms"]["n"] == 20 * entry["broadcasts"]
+        # everyone had it only once the last one had it
+        assert entry["per_subscriber_ms"]["max"] == pytest.approx(entry["all_have_it_ms"]["max"])
+        assert entry["rss_after_bytes"] > 0 and entry["cpu_ms_per_broadcast"] >= 0
+
+    hb = results["heartbeat"]
+    assert hb["cpu_s_on"] >= 0 and hb["cpu_s_off"] >= 0 and hb["lost_on"] == 0
+    assert math.isfinite(hb["cpu_us_per_connection_per_beat"])
+
+    (scale,) = results["scale"]["sizes"]
+    assert scale["tenants"] == 10 and scale["cold_load_s"] > 0
+    _sane(scale["one_change_ms"], "scale one change")
+    assert scale["polling_cpu_ms_per_interval"] >= 0
+
+    assert results["targets"], "no target was reported against"
+    for target in results["targets"]:
+        assert {"target", "measured", "bound", "unit", "met"} <= set(target)
+
+    table = (out / "tiny.md").read_text()
+    assert "Save → subscriber notified" in table and "Fan-out" in table
+    for plot in ("latency", "fanout", "scale"):
+        assert (out / f"tiny-{plot}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the headline (ratios first) is what a reader sees
+    assert "ours(0 ms)/websockets-peer" in proc.stdout and "ours(0 ms) - floor" in proc.stdout
