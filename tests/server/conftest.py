@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import socket
+import struct
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -150,3 +152,54 @@ def serve(hotconf_dir: Path) -> Iterator[Callable[..., ServeProcess]]:
 def _listening(port: int) -> bool:
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+class RawClient:
+    """A WebSocket client on a bare asyncio stream: it sends nothing unless told (not even
+    protocol pongs) and can stop reading, which Tornado's and websockets' clients cannot."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+
+    @classmethod
+    async def open(cls, port: int, target: str, *, rcvbuf: int | None = None) -> RawClient:
+        sock = socket.socket()
+        if rcvbuf:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
+        reader, writer = await asyncio.open_connection(sock=sock, limit=2**16)
+        key = base64.b64encode(os.urandom(16)).decode()
+        writer.write(
+            f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), DEADLINE_S)
+        assert head.startswith(b"HTTP/1.1 101"), head
+        return cls(reader, writer)
+
+    async def frame(self, timeout: float = DEADLINE_S) -> tuple[int, bytes]:
+        """Next (opcode, payload) from the server (frames from a server are unmasked)."""
+
+        async def read() -> tuple[int, bytes]:
+            b0, b1 = await self.reader.readexactly(2)
+            size = b1 & 0x7F
+            if size == 126:
+                size = struct.unpack("!H", await self.reader.readexactly(2))[0]
+            elif size == 127:
+                size = struct.unpack("!Q", await self.reader.readexactly(8))[0]
+            return b0 & 0x0F, await self.reader.readexactly(size)
+
+        return await asyncio.wait_for(read(), timeout)
+
+    async def close_code(self, timeout: float = DEADLINE_S) -> tuple[int, str]:
+        """Read past data frames to the close frame: (code, reason)."""
+        while True:
+            opcode, payload = await self.frame(timeout)
+            if opcode == 0x8:
+                return struct.unpack("!H", payload[:2])[0], payload[2:].decode()
+
+    def close(self) -> None:
+        self.writer.close()

@@ -55,7 +55,7 @@ async def test_malformed_under_protocol2_is_close_4400(standalone) -> None:
     assert code == 4400 and "invalid tenant id" in (reason or "")
     client = await standalone.client("protocol=2&tenant_id=acme&include=secrets")
     code, reason = await client.closed()
-    assert code == 4400 and "include may list config, patch; got 'secrets'" == reason
+    assert code == 4400 and reason == "include may list config, patch; got 'secrets'"
 
 
 @pytest.mark.asyncio
