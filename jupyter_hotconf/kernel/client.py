@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import quote
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
-from tornado.websocket import WebSocketClientConnection, websocket_connect
+from tornado.websocket import WebSocketClientConnection, WebSocketClosedError, websocket_connect
 
 from ..core.errors import ProtocolError
 from ..core.protocol import PING, PONG, CloseCode, MessageKind, decode
@@ -61,6 +61,15 @@ def _retry_after_in_reason(reason: str | None) -> float | None:
     """A 4429 close has no headers: read ``retry after N`` from its reason if it says so."""
     m = re.search(r"retry[-_ ]after\D{0,5}(\d+(?:\.\d+)?)", reason or "", re.IGNORECASE)
     return float(m.group(1)) if m else None
+
+
+def _send(conn: WebSocketClientConnection, text: str) -> None:
+    """Write without raising: a link that closed meanwhile is noticed by the read side."""
+    try:
+        fut = conn.write_message(text)
+    except WebSocketClosedError:
+        return
+    fut.add_done_callback(lambda f: f.cancelled() or f.exception())  # consume a late error
 
 
 class ConfigSocket:
@@ -279,7 +288,7 @@ class ConfigSocket:
     def _handle_frame(self, conn: WebSocketClientConnection, frame: str | bytes) -> None:
         text = frame.decode("utf-8", "replace") if isinstance(frame, bytes) else frame
         if text == PING:
-            conn.write_message(PONG)
+            _send(conn, PONG)
             return
         try:
             kind, body = decode(text)
@@ -288,7 +297,7 @@ class ConfigSocket:
             return
         if kind is None or body is None or kind in (MessageKind.PING, MessageKind.PONG):
             if kind is MessageKind.PING:
-                conn.write_message(PONG)
+                _send(conn, PONG)
             return
         self._deliver(self.on_message, kind, body)
 

@@ -94,6 +94,7 @@ class ConfigProvider(HasTraits):
         reconnect_delay: float = 1.0,
         max_reconnect_delay: float = 30.0,
         retry_forever: bool = True,
+        retry_interval: float = 30.0,
         heartbeat_timeout: float = 10.0,
         connect_timeout: float = 10.0,
         debounce_ms: int = 100,
@@ -136,7 +137,8 @@ class ConfigProvider(HasTraits):
             self._start_feed()
         elif self.enable_websocket:
             backoff = Backoff(base=reconnect_delay, cap=max_reconnect_delay,
-                              max_attempts=max_reconnect_attempts, retry_forever=retry_forever)
+                              max_attempts=max_reconnect_attempts, retry_forever=retry_forever,
+                              retry_every=retry_interval)
             self._socket = ConfigSocket(
                 self.source, self.tenant_id, on_message=self._on_wire, on_status=self._on_status,
                 on_rest=self._on_rest, heartbeat_timeout=heartbeat_timeout, backoff=backoff,
