@@ -89,7 +89,8 @@ def _json_problem(text: str, file: str, max_depth: int) -> InvalidDocument | Non
     for kind, path, pos, tok in _json_events(text):
         line, col = line_col(text, pos)
         if kind == "dup":
-            return InvalidDocument(f"duplicate key {tok!r}", file=file, line=line, column=col)
+            message = f"duplicate key {_quoted(tok)}"
+            return InvalidDocument(message, file=file, line=line, column=col)
         if tok in _NON_FINITE:
             return InvalidDocument(
                 f"{tok} is not allowed in JSON (use a number or null)",
@@ -223,7 +224,7 @@ class StrictYamlLoader(yaml.SafeLoader):
                 if key_node.value in seen:
                     first = seen[key_node.value].start_mark.line + 1
                     raise _yaml_error(key_node, self.file, (
-                        f"duplicate key {key_node.value!r} (first at line {first})"
+                        f"duplicate key {_quoted(key_node.value)} (first at line {first})"
                     ))
                 seen[key_node.value] = key_node
         mapping: dict[Any, Any] = super().construct_mapping(node, deep)
@@ -244,8 +245,17 @@ class StrictYamlLoader(yaml.SafeLoader):
         return value
 
     def construct_refused(self, node: Node) -> Any:
-        message = f"tag {node.tag!r} is not allowed (JSON has no such type)"
+        message = f"tag {_short_tag(node.tag)} is not allowed (JSON has no such type)"
         raise _yaml_error(node, self.file, message)
+
+
+def _quoted(key: str) -> str:
+    return json.dumps(key, ensure_ascii=False)
+
+
+def _short_tag(tag: str) -> str:
+    """``tag:yaml.org,2002:python/name:os.system`` → ``!!python/name:os.system``."""
+    return tag.replace("tag:yaml.org,2002:", "!!", 1)
 
 
 def _mark(node: Node) -> tuple[int, int]:
@@ -278,7 +288,8 @@ def parse_yaml(text: str, *, file: str, max_depth: int) -> Any:
         mark = exc.problem_mark or exc.context_mark
         message = exc.problem or "invalid YAML"
         if message.startswith("could not determine a constructor for the tag"):
-            message = f"tag {message.rsplit(' ', 1)[-1]} is not allowed (safe YAML only)"
+            tag = _short_tag(message.rsplit(" ", 1)[-1].strip("'\""))
+            message = f"tag {tag} is not allowed (safe YAML only)"
         elif exc.context:
             message = f"{message} ({exc.context})"
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)

@@ -60,7 +60,7 @@ def test_json_duplicate_key_refused_at_the_duplicate() -> None:
     text = '{\n  "pricing": {"discount": 1},\n  "other": {"discount": 2,\n    "discount": 3}\n}'
     err = refused(text)
     assert (err.line, err.column) == (4, 5)
-    assert str(err) == "private/acme.json:4:5: error: duplicate key 'discount'"
+    assert str(err) == 'private/acme.json:4:5: error: duplicate key "discount"'
 
 
 def test_json_syntax_error_has_line_and_column() -> None:
@@ -74,7 +74,7 @@ def test_json_syntax_error_has_line_and_column() -> None:
 def test_yaml_duplicate_key_refused() -> None:
     err = refused("pricing:\n  discount: 1\n  discount: 2\n", file="private/globex.yaml")
     assert (err.line, err.column) == (3, 3)
-    assert "duplicate key 'discount'" in err.message and "line 2" in err.message
+    assert 'duplicate key "discount"' in err.message and "line 2" in err.message
 
 
 @pytest.mark.parametrize("key", ["1", "true", "null", "2024-01-01", "[a, b]"])
@@ -95,7 +95,7 @@ def test_yaml_merge_key_is_not_a_duplicate() -> None:
 def test_yaml_unsafe_tag_refused_with_line(value: str) -> None:
     err = refused(f"a: 1\nb: {value}\n", file="private/globex.yml")
     assert (err.line, err.column) == (2, 4)
-    assert "not allowed" in err.message
+    assert "not allowed" in err.message and "tag:yaml.org" not in err.message
 
 
 @pytest.mark.parametrize("value", ["!!binary aGk=", "!!set {a: null}", ".nan", "-.inf"])
