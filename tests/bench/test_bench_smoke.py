@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SECTIONS = "latency,fanout,heartbeat,scale"
+SECTIONS = "latency,fanout,heartbeat,scale,kernel"
 
 
 def _sane(summary: dict[str, Any], where: str) -> None:
@@ -102,6 +102,11 @@ def test_tiny_run_writes_sane_results_and_leaves_no_process(tmp_path: Path) -> N
     assert scale["tenants"] == 10 and scale["cold_load_s"] > 0
     _sane(scale["one_change_ms"], "scale one change")
     assert scale["polling_cpu_ms_per_interval"] >= 0
+
+    kernel = results["kernel"]
+    assert kernel["setup"].endswith("None"), kernel["setup"]  # connected, widget displayed
+    _sane(kernel["on_change_callback"], "kernel on_change")
+    _sane(kernel["widget_comm_msg"], "kernel widget comm_msg")
 
     assert results["targets"], "no target was reported against"
     for target in results["targets"]:

@@ -1,0 +1,128 @@
+"""Issue 7 §4: save → ``on_change`` callback in a real kernel, and → the widget's comm_msg.
+
+A real ipykernel (jupyter_client ``KernelManager``) runs a ``ConfigProvider`` connected to our
+standalone server (quiet window 0). Its ``on_change`` callback prints
+``time.monotonic_ns()`` — taken in the kernel, on its main thread, where user callbacks run
+(DESIGN.md §7) — so the first figure is save → callback, not save → the print reaching us.
+The second is save → the first ``comm_msg`` ``update`` of a displayed
+``ConfigUpdateIndicator`` arriving on iopub here, which is what a frontend would see.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from .stats import summarize
+from .systems import TENANT, make_config_dir, save, start_ours
+
+log = logging.getLogger(__name__)
+MARK = "HOTCONF-BENCH"
+TIMEOUT_S = 60.0
+
+SETUP = """
+import time
+from jupyter_hotconf.kernel.provider import ConfigProvider
+cfg = ConfigProvider({tenant!r}, url={url!r})
+cfg.on_change(lambda change: print({mark!r}, change.revision, time.monotonic_ns(), flush=True))
+widget_error = None
+try:
+    from jupyter_hotconf.kernel.widgets import ConfigUpdateIndicator
+    from IPython.display import display
+    display(ConfigUpdateIndicator(cfg))
+except Exception as err:  # reported, the callback figure is still measured
+    widget_error = repr(err)
+print({mark!r}, "ready", cfg.status, cfg.revision, widget_error, flush=True)
+"""
+
+
+def run(saves: int, log_dir: Path) -> dict[str, Any]:
+    from jupyter_client.manager import KernelManager
+
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="hotconf-bench-kernel-") as tmp:
+        root = make_config_dir(Path(tmp))
+        path = root / "private" / f"{TENANT}.json"
+        server = start_ours(root, log_dir, tag="-kernel")
+        km = KernelManager(kernel_name="python3")
+        try:
+            env = {
+                k: v
+                for k, v in os.environ.items()
+                if not k.startswith(("HOTCONF_", "JUPYTER_HOTCONF_", "JPY_"))
+            }
+            km.start_kernel(cwd=tmp, env={**env, "HOTCONF_MODE": "dev"})
+            kc = km.client()
+            kc.start_channels()
+            try:
+                kc.wait_for_ready(timeout=TIMEOUT_S)
+                out = _measure(kc, server.port, path, saves)
+            finally:
+                kc.stop_channels()
+        finally:
+            km.shutdown_kernel(now=True)
+            server.close()
+    return out
+
+
+def _measure(kc: Any, port: int, path: Path, saves: int) -> dict[str, Any]:
+    url = f"http://127.0.0.1:{port}/hotconf/"
+    lines: queue.Queue[tuple[int, str]] = queue.Queue()
+    comms: queue.Queue[int] = queue.Queue()
+    ready: dict[str, str] = {}
+
+    def hook(msg: dict[str, Any]) -> None:
+        now = time.monotonic_ns()
+        kind, content = msg["msg_type"], msg["content"]
+        if kind == "stream":
+            for line in content.get("text", "").splitlines():
+                if line.startswith(MARK):
+                    lines.put((now, line))
+        elif kind == "comm_msg" and content.get("data", {}).get("method") == "update":
+            comms.put(now)
+
+    reply = kc.execute_interactive(
+        SETUP.format(tenant=TENANT, url=url, mark=MARK), timeout=TIMEOUT_S, output_hook=hook
+    )
+    if reply["content"]["status"] != "ok":
+        raise RuntimeError(f"kernel setup failed: {reply['content']}")
+    _, line = lines.get(timeout=TIMEOUT_S)
+    ready["status"] = line
+    widget = line.split(" ", 4)[-1] == "None"  # MARK ready <status> <revision> <widget_error>
+    callback_ms: list[float] = []
+    comm_ms: list[float] = []
+    for k in range(1, saves + 1):
+        for q in (lines, comms):  # anything left over from the last save is not this one
+            while not q.empty():
+                q.get_nowait()
+        t0 = time.monotonic_ns()
+        save(path, {"pricing": {"discount": round(k / (saves + 1), 6)}, "seq": k})
+        got_line = got_comm = False
+        deadline = time.monotonic() + TIMEOUT_S
+        while not (got_line and (got_comm or not widget)):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"kernel: change {k} not seen within {TIMEOUT_S}s")
+            try:
+                msg = kc.get_iopub_msg(timeout=1.0)
+            except queue.Empty:
+                continue
+            hook(msg)
+            while not lines.empty():
+                _, text = lines.get_nowait()
+                callback_ms.append((int(text.split()[2]) - t0) / 1e6)
+                got_line = True
+            while not comms.empty() and not got_comm:
+                comm_ms.append((comms.get_nowait() - t0) / 1e6)
+                got_comm = True
+    result: dict[str, Any] = {
+        "setup": ready["status"],
+        "on_change_callback": summarize(callback_ms),
+    }
+    if widget:
+        result["widget_comm_msg"] = summarize(comm_ms)
+    return result
