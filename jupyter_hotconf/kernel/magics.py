@@ -1,0 +1,160 @@
+"""``%hotconf`` / ``%%hotconf live`` (DESIGN.md §7), loaded by ``%load_ext jupyter_hotconf``.
+
+    cfg = %hotconf acme                 # prints where the config comes from
+    %hotconf --status                   # a table of every provider
+    %%hotconf live acme                 # the cell re-runs in place on every change
+    print(cfg["pricing"]["discount"])
+
+``%unload_ext jupyter_hotconf`` closes every provider and live cell.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import logging
+import shlex
+import urllib.request
+from typing import Any
+
+from IPython.core.magic import Magics, line_cell_magic, magics_class
+from IPython.display import display
+
+from ..core.tenants import ConfigLayout
+from .discovery import DiscoveryError, Source, discover
+from .live import LiveCell
+from .provider import ConfigProvider, close_all, providers
+
+log = logging.getLogger(__name__)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # an error message, not SystemExit in a kernel
+        raise ValueError(f"%hotconf: {message}\n{self.format_usage()}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="%hotconf", add_help=False)
+    p.add_argument("words", nargs="*", help="TENANT, or: live TENANT (cell magic)")
+    p.add_argument("--url")
+    p.add_argument("--token")
+    p.add_argument("--config-dir")
+    p.add_argument("--status", action="store_true")
+    p.add_argument("--close", action="store_true", help="close the tenant's provider")
+    p.add_argument("--quiet", "-q", action="store_true")
+    return p
+
+
+def list_tenants(source: Source) -> list[str]:
+    """Tenant ids for tab completion: REST ``api/tenants`` or the local config dir."""
+    if source.kind == "local" and source.config_dir is not None:
+        return sorted(ConfigLayout(source.config_dir).scan_tenants())
+    request = urllib.request.Request(source.rest_url("tenants"), headers=source.headers())
+    with urllib.request.urlopen(request, timeout=3) as response:
+        return sorted(str(t["tenant_id"]) for t in json.loads(response.read()))
+
+
+@magics_class
+class HotconfMagics(Magics):  # type: ignore[misc]
+    """Owns the providers made by ``%hotconf`` (one per tenant and source) and live cells."""
+
+    def __init__(self, shell: Any) -> None:
+        super().__init__(shell)
+        self._providers: dict[tuple[Any, ...], ConfigProvider] = {}
+        self.live_cells: list[LiveCell] = []
+
+    def provider(self, tenant: str, url: str | None = None, token: str | None = None,
+                 config_dir: str | None = None) -> ConfigProvider:
+        key = (tenant, url, token, config_dir)
+        cfg = self._providers.get(key)
+        if cfg is None or cfg.closed:
+            cfg = ConfigProvider(tenant, url=url, token=token, config_dir=config_dir)
+            self._providers[key] = cfg
+        return cfg
+
+    @line_cell_magic
+    def hotconf(self, line: str, cell: str | None = None) -> Any:
+        args = _parser().parse_args(shlex.split(line))
+        if args.status:
+            self.show_status()
+            return None
+        words = list(args.words)
+        if cell is not None:
+            if len(words) != 2 or words[0] != "live":
+                raise ValueError("usage: %%hotconf live TENANT [--url U] [--token T]")
+            cfg = self.provider(words[1], args.url, args.token, args.config_dir)
+            live = LiveCell(self.shell, cell, cfg)
+            self.live_cells.append(live)
+            live.start()
+            return None
+        if len(words) != 1:
+            raise ValueError("usage: cfg = %hotconf TENANT [--url U] [--token T] | --status")
+        key = (words[0], args.url, args.token, args.config_dir)
+        if args.close:
+            if key in self._providers:
+                self._providers.pop(key).close()
+            return None
+        cfg = self.provider(*key)
+        if not args.quiet:
+            src = cfg.source.describe() if cfg.source is not None else "fixed config"
+            print(f"hotconf: {cfg.tenant_id!r} from {src} — status {cfg.status}, "
+                  f"revision {cfg.revision}{'' if cfg.valid else ', INVALID'}"
+                  f"{f' ({cfg.error})' if cfg.error else ''}")
+        return cfg
+
+    def show_status(self) -> None:
+        cols = ("tenant", "status", "revision", "valid", "attempts", "last change", "source")
+        rows = [
+            (p.tenant_id, p.status, str(p.revision), "yes" if p.valid else "NO",
+             str(p.reconnect_attempts), p.last_change or "-",
+             p.source.describe() if p.source is not None else "fixed")
+            for p in providers()
+        ]
+        widths = [max(len(r[i]) for r in [cols, *rows]) for i in range(len(cols))]
+        text = "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in [cols, *rows])
+        cells = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows
+        )
+        head = "".join(f"<th>{c}</th>" for c in cols)
+        table = f"<table><thead><tr>{head}</tr></thead><tbody>{cells}</tbody></table>"
+        display({"text/plain": text if rows else "no hotconf providers",
+                 "text/html": table}, raw=True)
+
+    def close(self) -> None:
+        for live in self.live_cells:
+            live.stop()
+        self.live_cells.clear()
+        self._providers.clear()
+        close_all()
+
+
+def complete_tenants(_self: Any, event: Any) -> list[str]:
+    """``%hotconf <TAB>`` / ``%%hotconf live <TAB>``: tenant names (never raises)."""
+    try:
+        return list_tenants(discover())
+    except (DiscoveryError, OSError, ValueError) as e:
+        log.debug("hotconf: no tenant completion: %s", e)
+        return []
+
+
+_magics: HotconfMagics | None = None
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    global _magics
+    if _magics is not None:
+        return
+    _magics = HotconfMagics(ipython)
+    ipython.register_magics(_magics)
+    for key in ("%hotconf", "%%hotconf"):
+        ipython.set_hook("complete_command", complete_tenants, str_key=key)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    global _magics
+    if _magics is not None:
+        _magics.close()
+        _magics = None
+    else:
+        close_all()
