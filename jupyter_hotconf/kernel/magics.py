@@ -112,7 +112,9 @@ class HotconfMagics(Magics):  # type: ignore[misc]
             for p in providers()
         ]
         widths = [max(len(r[i]) for r in [cols, *rows]) for i in range(len(cols))]
-        text = "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in [cols, *rows])
+        text = "\n".join(
+            "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in [cols, *rows]
+        )
         cells = "".join(
             "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows
         )
