@@ -123,6 +123,11 @@ class FileWatcher:
         return self._root
 
     @property
+    def watching(self) -> bool:
+        """Whether an observer is armed (False while the config dir is missing)."""
+        return self._slot.armed
+
+    @property
     def config_dir_present(self) -> bool:
         return self._identity() is not None
 

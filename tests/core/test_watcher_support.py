@@ -65,7 +65,13 @@ class Harness:
         data = json.loads(path.read_text()) if path.exists() else {}
         data["sentinel"] = token = uuid.uuid4().hex
         write_json(path, data)
-        self.wait_for(tenant, "modified", lambda c: (c.new or {}).get("sentinel") == token)
+        self.wait_for_any(tenant, lambda c: (c.new or {}).get("sentinel") == token)
+
+    def wait_for_any(self, tenant: str, where: Callable[[Change], bool]) -> None:
+        self.rec.wait_for(
+            lambda items: any(c.tenant_id == tenant and where(c) for c in items),
+            what=f"a matching change of {tenant}",
+        )
 
     def config(self, tenant: str) -> dict[str, Any] | None:
         state = self.store.get(tenant)
