@@ -8,33 +8,39 @@ Everything here is a pure function of bytes on disk: ``load_tenant`` reads a ten
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import json
 import logging
 import math
 import os
-import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
-import jsonschema
-from jsonschema.exceptions import best_match
-
 from .errors import InvalidDocument
-from .formats import LOCATORS, PARSERS, depth_error, pointer_of
+from .formats import depth_error, locate_json, parse_json, parse_toml, pointer_of
+from .reading import read_stable
+from .schema import check_schema, pointer_parts, validate_schema
 from .tenants import ConfigLayout, validate_tenant_id
+from .yamlstrict import locate_yaml, parse_yaml
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 100
 _BOM = b"\xef\xbb\xbf"
-_READ_ATTEMPTS = 3
-_MAX_MESSAGE = 300
+_LOAD_ATTEMPTS = 3
 
 JSONObject = dict[str, Any]
+
+__all__ = [
+    "DEFAULT_MAX_FILE_BYTES", "MAX_DEPTH", "JSONObject", "LoadResult", "canonical_json",
+    "checksum", "deep_merge", "load_defaults", "load_schema", "load_tenant", "parse_document",
+    "read_document", "validate_schema",
+]
+
+PARSERS = {".json": parse_json, ".yaml": parse_yaml, ".yml": parse_yaml, ".toml": parse_toml}
+LOCATORS = {".json": locate_json, ".yaml": locate_yaml, ".yml": locate_yaml}
 
 
 def _normalize(value: Any, path: tuple[str, ...], *, file: str, max_depth: int) -> Any:
@@ -67,7 +73,7 @@ def _with_location(err: InvalidDocument, text: str, suffix: str) -> InvalidDocum
     locate = LOCATORS.get(suffix)
     if err.line is not None or err.pointer is None or locate is None:
         return err
-    found = locate(text, _pointer_parts(err.pointer))
+    found = locate(text, pointer_parts(err.pointer))
     if found is None:
         return err
     return InvalidDocument(
@@ -129,52 +135,11 @@ def parse_document(data: bytes, *, file: str, max_depth: int = MAX_DEPTH) -> JSO
         raise located from None
 
 
-def _identity(st: os.stat_result) -> tuple[int, int, int]:
-    return st.st_size, st.st_mtime_ns, st.st_ino
-
-
-def _read_bounded(path: Path, file: str, max_file_bytes: int) -> tuple[bytes, tuple[int, int, int]]:
-    """One read of at most ``max_file_bytes``; refuse a bigger file before reading it."""
-    with open(path, "rb") as fh:
-        st = os.fstat(fh.fileno())
-        if not stat.S_ISREG(st.st_mode):
-            raise InvalidDocument("not a regular file", file=file)
-        if st.st_size > max_file_bytes:
-            raise InvalidDocument(
-                f"file is {st.st_size} bytes, over the limit of {max_file_bytes} "
-                "(max_file_bytes); refused",
-                file=file,
-            )
-        data = fh.read(max_file_bytes + 1)
-    if len(data) > max_file_bytes:
-        raise InvalidDocument(
-            f"file grew past the limit of {max_file_bytes} bytes (max_file_bytes) while read",
-            file=file,
-        )
-    return data, _identity(st)
-
-
-def _read_stable(path: Path, file: str, max_file_bytes: int) -> bytes:
-    """Read until size, mtime and inode are the same before and after (a writer may be
-    mid-save); after a few tries the last read is used and the watcher reloads later."""
-    data = b""
-    for _ in range(_READ_ATTEMPTS):
-        data, before = _read_bounded(path, file, max_file_bytes)
-        try:
-            after = _identity(os.stat(path))
-        except FileNotFoundError:
-            continue
-        if before == after and len(data) == before[0]:
-            return data
-        log.debug("%s changed while read; reading again", file)
-    return data
-
-
 def _read_text_and_parse(
     path: str | Path, *, file: str, max_file_bytes: int
 ) -> tuple[JSONObject, bytes]:
     try:
-        data = _read_stable(Path(path), file, max_file_bytes)
+        data = read_stable(Path(path), file=file, max_file_bytes=max_file_bytes)
     except FileNotFoundError:
         raise
     except OSError as exc:
@@ -213,46 +178,6 @@ def _copy(value: Any) -> Any:
     if isinstance(value, list):
         return [_copy(v) for v in value]
     return value
-
-
-def _pointer_parts(pointer: str) -> tuple[str, ...]:
-    if not pointer:
-        return ()
-    return tuple(p.replace("~1", "/").replace("~0", "~") for p in pointer[1:].split("/"))
-
-
-def _short(message: str) -> str:
-    return message if len(message) <= _MAX_MESSAGE else message[: _MAX_MESSAGE - 1] + "…"
-
-
-@functools.lru_cache(maxsize=16)
-def _validator(schema_json: bytes) -> Any:
-    """A checked validator per distinct schema (``$schema`` picks the draft, 2020-12 default)."""
-    schema = json.loads(schema_json)
-    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-    cls.check_schema(schema)
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)
-
-
-def validate_schema(
-    config: JSONObject, schema: JSONObject, *, file: str, schema_file: str = "schema.json"
-) -> None:
-    """Raise ``InvalidDocument`` (file = ``file``, pointer of the failing value) if invalid.
-
-    An invalid schema itself is reported against ``schema_file``.
-    """
-    try:
-        validator = _validator(canonical_json(schema))
-    except jsonschema.SchemaError as exc:
-        raise InvalidDocument(
-            f"invalid JSON Schema: {_short(exc.message)}",
-            file=schema_file, pointer=pointer_of(list(exc.absolute_path)),
-        ) from None
-    error = best_match(validator.iter_errors(config))
-    if error is not None:
-        raise InvalidDocument(
-            _short(error.message), file=file, pointer=pointer_of(list(error.absolute_path))
-        )
 
 
 def canonical_json(obj: Any) -> bytes:
@@ -329,19 +254,15 @@ def load_schema(layout: ConfigLayout, *, max_file_bytes: int = DEFAULT_MAX_FILE_
         return None
     source = _read_contained(layout, path, max_file_bytes)
     try:
-        _validator(canonical_json(source.config))
-    except jsonschema.SchemaError as exc:
-        err = InvalidDocument(
-            f"invalid JSON Schema: {_short(exc.message)}",
-            file=source.file, pointer=pointer_of(list(exc.absolute_path)),
-        )
+        check_schema(source.config, schema_file=source.file)
+    except InvalidDocument as err:
         raise _with_location(err, source.data.decode("utf-8-sig"), ".json") from None
     return source.config
 
 
 def _blame(err: InvalidDocument, tenant: _Source, defaults: _Source | None) -> InvalidDocument:
     """Point a schema error at the file the failing value came from, with its line."""
-    parts = _pointer_parts(err.pointer or "")
+    parts = pointer_parts(err.pointer or "")
     source = tenant
     if defaults is not None and parts and not _has_path(tenant.config, parts):
         source = defaults if _has_path(defaults.config, parts) else tenant
@@ -372,11 +293,11 @@ def load_tenant(
     own file, or ``defaults.*`` when the tenant does not set that value).
     """
     tenant_id = validate_tenant_id(tenant_id)
-    for _ in range(_READ_ATTEMPTS):  # a file deleted mid-load: look again
+    for _ in range(_LOAD_ATTEMPTS):  # a file deleted mid-load: look again
         try:
             return _load_once(layout, tenant_id, max_file_bytes)
         except FileNotFoundError:
-            continue
+            log.debug("a file of tenant %s vanished while it was loaded; looking again", tenant_id)
     return _load_once(layout, tenant_id, max_file_bytes)
 
 

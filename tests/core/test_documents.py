@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from jupyter_hotconf.core import documents
+from jupyter_hotconf.core import documents, reading
 from jupyter_hotconf.core.documents import (
     canonical_json,
     checksum,
@@ -253,7 +253,7 @@ def test_over_max_file_bytes_refused_without_reading(tmp_path: Path, monkeypatch
         def __exit__(self, *exc: object) -> None:
             self.fh.close()
 
-    monkeypatch.setattr(documents, "open", lambda p, m: Spy(real_open(p, m)), raising=False)
+    monkeypatch.setattr(reading, "open", lambda p, m: Spy(real_open(p, m)), raising=False)
     with pytest.raises(InvalidDocument) as info:
         read_document(path, file="private/big.json")
     assert "max_file_bytes" in info.value.message and "52428800 bytes" in info.value.message
@@ -266,7 +266,7 @@ def test_over_max_file_bytes_refused_without_reading(tmp_path: Path, monkeypatch
 def test_file_changed_while_read_is_read_again(tmp_path: Path, monkeypatch: Any) -> None:
     path = tmp_path / "acme.json"
     path.write_text('{"v": 1}')
-    real = documents._read_bounded
+    real = reading._read_bounded
     calls: list[int] = []
 
     def racing_read(p: Path, file: str, limit: int) -> Any:
@@ -278,7 +278,7 @@ def test_file_changed_while_read_is_read_again(tmp_path: Path, monkeypatch: Any)
             os.replace(tmp, path)
         return result
 
-    monkeypatch.setattr(documents, "_read_bounded", racing_read)
+    monkeypatch.setattr(reading, "_read_bounded", racing_read)
     assert read_document(path, file="private/acme.json") == {"v": 2, "more": True}
     assert len(calls) == 2
 
