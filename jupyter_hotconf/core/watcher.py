@@ -107,8 +107,9 @@ class FileWatcher:
         self._deferred: dict[str, float] = {}
         self._stamps: Stamps = {}
         self._subscribers: list[ChangeCallback] = []
-        #: Counters for health endpoints and tests: reloads, deferred, rearms, reconciles.
-        self.stats = {"reloads": 0, "deferred": 0, "rearms": 0, "reconciles": 0}
+        #: Counters for health endpoints and tests: relevant events, tenant loads, deferred
+        #: parse failures, re-arms, reconcile scans.
+        self.stats = {"events": 0, "reloads": 0, "deferred": 0, "rearms": 0, "reconciles": 0}
 
     def __repr__(self) -> str:
         return f"FileWatcher({self._root!r}, kind={self.kind!r})"
@@ -203,6 +204,7 @@ class FileWatcher:
             log.exception("cannot map %r; rescanning everything", event)
             keys = {ALL}
         if keys:
+            self.stats["events"] += 1
             self._request(keys)
 
     def _request(self, keys: set[str], *, now: bool = False) -> None:
