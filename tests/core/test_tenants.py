@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from jupyter_hotconf.core.errors import InvalidTenant
 from jupyter_hotconf.core.tenants import (
@@ -212,3 +214,16 @@ def test_config_root_behind_a_symlink_is_contained(tmp_path: Path) -> None:
     layout = ConfigLayout(link)
     assert layout.is_contained(link / "private" / "acme.json")
     assert layout.is_contained(f)
+
+
+_ALLOWED = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+
+
+@given(st.text(max_size=70) | st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_-]{0,70}", fullmatch=True))
+def test_accepted_ids_are_exactly_the_rule(raw: str) -> None:
+    expected = (
+        1 <= len(raw) <= 64 and set(raw) <= _ALLOWED and raw[0] not in "_-"
+    )
+    assert is_valid_tenant_id(raw) is expected
+    if expected:  # nothing that could walk a path ever passes
+        assert "/" not in raw and ".." not in raw and "\n" not in raw and "\x00" not in raw
