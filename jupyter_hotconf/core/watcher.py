@@ -9,13 +9,12 @@ to leak. ``stop()`` joins the worker and the observer.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import os
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from watchdog.events import FileSystemEvent
@@ -24,6 +23,7 @@ from .debounce import Debouncer
 from .documents import DEFAULT_MAX_FILE_BYTES, LoadResult, load_tenant
 from .errors import InvalidDocument
 from .eventmap import ALL, EventMapper
+from .fanout import ChangeCallback, ChangeFanout
 from .fsinfo import choose_kind
 from .observers import ObserverFactory, ObserverSlot, default_observer_factory
 from .reconcile import Stamps, moved_paths, take_stamps
@@ -31,8 +31,6 @@ from .store import Change, ChangeType, ConfigStore
 from .tenants import ConfigLayout
 
 log = logging.getLogger(__name__)
-
-ChangeCallback = Callable[[list[Change]], None]
 
 #: A parse failure is confirmed by a re-read at least this much later, even with
 #: ``debounce_ms=0`` (re-reading the same half-written bytes at once would prove nothing).
@@ -87,7 +85,7 @@ class FileWatcher:
         self._layout = ConfigLayout(self._root)
         self._map = EventMapper(self._layout)
         self._store = store
-        self._on_changes = on_changes
+        self._fanout = ChangeFanout(on_changes)
         planned, reason = choose_kind(watcher, self._root, mounts_file=mounts_file)
         self._slot = ObserverSlot(
             self._root, self._on_event, planned=planned, reason=reason,
@@ -106,7 +104,6 @@ class FileWatcher:
         # Worker-thread state (no lock): parse failures awaiting their re-read, file stamps.
         self._deferred: dict[str, float] = {}
         self._stamps: Stamps = {}
-        self._subscribers: list[ChangeCallback] = []
         #: Counters for health endpoints and tests: relevant events, tenant loads, deferred
         #: parse failures, re-arms, reconcile scans.
         self.stats = {"events": 0, "reloads": 0, "deferred": 0, "rearms": 0, "reconciles": 0}
@@ -161,38 +158,21 @@ class FileWatcher:
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
-            subscribers, self._subscribers = self._subscribers, []
         if self._worker is not None and self._worker is not threading.current_thread():
             self._worker.join(timeout)
             if self._worker.is_alive():
                 log.warning("watcher worker did not stop within %.1fs (a slow callback?)", timeout)
         self._slot.disarm(timeout)
-        for push in subscribers:
-            push([])  # an empty batch ends each iter_changes()
+        self._fanout.close()
 
     def rescan(self) -> None:
         """Reload every tenant now (through the same path as events)."""
         self._request({ALL}, now=True)
 
-    async def iter_changes(self) -> AsyncIterator[list[Change]]:
-        """Batches of changes delivered on the caller's loop; ends when the watcher stops."""
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[list[Change]] = asyncio.Queue()
-
-        def push(changes: list[Change]) -> None:
-            loop.call_soon_threadsafe(queue.put_nowait, changes)
-
-        with self._cond:
-            if self._stopping:
-                return
-            self._subscribers.append(push)
-        try:
-            while changes := await queue.get():
-                yield changes
-        finally:
-            with self._cond:
-                if push in self._subscribers:
-                    self._subscribers.remove(push)
+    def iter_changes(self) -> AsyncIterator[list[Change]]:
+        """``async for changes in watcher.iter_changes():`` — batches delivered on the
+        caller's loop (via ``call_soon_threadsafe``); ends when the watcher stops."""
+        return self._fanout.iterate()
 
     # -- events ---------------------------------------------------------------------------
 
@@ -224,9 +204,9 @@ class FileWatcher:
             with self._cond:
                 while not self._stopping:
                     deadlines = [next_check, next_reconcile, *self._deferred.values()]
-                    pending = self._debouncer.deadline()
-                    if pending is not None:
-                        deadlines.append(pending)
+                    batch_due = self._debouncer.deadline()
+                    if batch_due is not None:
+                        deadlines.append(batch_due)
                     wait = min(deadlines) - time.monotonic()
                     if wait <= 0:
                         break
@@ -340,18 +320,8 @@ class FileWatcher:
 
     def _deliver(self, changes: list[Change]) -> None:
         for change in changes:
-            log.info("tenant %s: %s (revision %d)", change.tenant_id, change.change_type.value,
-                     change.revision)
-        try:
-            self._on_changes(changes)
-        except Exception:
-            log.exception("on_changes callback raised; the watcher carries on")
-        with self._cond:
-            subscribers = list(self._subscribers)
-        for push in subscribers:
-            try:
-                push(changes)
-            except RuntimeError:  # its loop is closed
-                with self._cond:
-                    if push in self._subscribers:
-                        self._subscribers.remove(push)
+            log.info(
+                "tenant %s: %s (revision %d)",
+                change.tenant_id, change.change_type.value, change.revision,
+            )
+        self._fanout.publish(changes)
