@@ -32,6 +32,13 @@ class HotConf(ExtensionApp, HotConfSettings):
     JupyterLab over ``{base_url}hotconf/ws``."""
 
     name = "jupyter_hotconf"
+
+    # ExtensionApp (a JupyterApp) has its own, non-configurable ``config_dir`` (the Jupyter
+    # config dir, ~/.jupyter) which shadows HotConfSettings.config_dir in the MRO: without
+    # this the engine watched ~/.jupyter and ``c.HotConf.config_dir`` was ignored.
+    config_dir = HotConfSettings.class_traits()["config_dir"].__class__(
+        "", help=HotConfSettings.class_traits()["config_dir"].help
+    ).tag(config=True)
     description = "Configuration hot-reload for Jupyter"
     version = __version__
     load_other_extensions = True
