@@ -238,8 +238,11 @@ class FileWatcher:
         not confirmed: its writer is active, and that batch reads it anyway."""
         due = {tenant for tenant, at in self._deferred.items() if at <= now}
         busy = due if ALL in pending else due & pending
-        for tenant in busy:
-            self._deferred[tenant] = now + self._reread_s
+        for tenant in due:
+            if tenant in busy:
+                self._deferred[tenant] = now + self._reread_s
+            else:  # taken now, so a re-read that cannot run (dir gone) never spins the loop
+                del self._deferred[tenant]
         return due - busy
 
     def _check_root(self) -> bool:
