@@ -48,8 +48,8 @@ PLANS: dict[str, dict[str, Any]] = {
             "ours-500": 40,
             "poll": 20,
         },
-        "fanout": {"sizes": [1000, 5000], "broadcasts": 10},
-        "heartbeat": {"subscribers": 1000, "window_s": 5.0},
+        "fanout": {"sizes": [1000, 5000], "broadcasts": 10, "whatif": True},
+        "heartbeat": {"subscribers": 1000, "window_s": 5.0, "whatif": True},
         "scale": {"sizes": [10, 1000], "saves": 20, "poll_window_s": 5.0},
         "kernel": {"saves": 20},
     },
@@ -62,8 +62,8 @@ PLANS: dict[str, dict[str, Any]] = {
             "ours-500": 200,
             "poll": 60,
         },
-        "fanout": {"sizes": [1000, 5000, 10000], "broadcasts": 20},
-        "heartbeat": {"subscribers": 5000, "window_s": 10.0},
+        "fanout": {"sizes": [1000, 5000, 10000], "broadcasts": 20, "whatif": True},
+        "heartbeat": {"subscribers": 5000, "window_s": 10.0, "whatif": True},
         "scale": {"sizes": [10, 1000, 10000], "saves": 50, "poll_window_s": 10.0},
         "kernel": {"saves": 50},
     },
@@ -93,9 +93,13 @@ def run(mode: str, only: list[str], out_dir: Path, log_dir: Path) -> dict[str, A
         if section == "latency":
             results["latency"] = latency.run(p, log_dir)
         elif section == "fanout":
-            results["fanout"] = fanout.run(p["sizes"], p["broadcasts"], log_dir)
+            results["fanout"] = fanout.run(
+                p["sizes"], p["broadcasts"], log_dir, whatif=p.get("whatif", False)
+            )
         elif section == "heartbeat":
-            results["heartbeat"] = fanout.heartbeat_cost(p["subscribers"], p["window_s"], log_dir)
+            results["heartbeat"] = fanout.heartbeat_cost(
+                p["subscribers"], p["window_s"], log_dir, whatif=p.get("whatif", False)
+            )
         elif section == "scale":
             results["scale"] = scale.run(p["sizes"], p["saves"], p["poll_window_s"], log_dir)
         elif section == "kernel":

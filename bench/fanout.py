@@ -27,6 +27,8 @@ from .systems import TENANT, Server, make_config_dir, save, start_ours, start_pe
 
 log = logging.getLogger(__name__)
 PER_PROCESS = 5000
+#: the hub fix prototyped in ``bench/whatif.py``, measured as ``ours-fix``
+FIX = ("--direct-send",)
 
 
 def _connect(server: Server, n: int, log_dir: Path) -> list[Swarm]:
@@ -95,13 +97,16 @@ def measure(server: Server, path: Path, n: int, broadcasts: int, log_dir: Path) 
     }
 
 
-def heartbeat_cost(n: int, window_s: float, log_dir: Path) -> dict[str, Any]:
-    """Idle CPU of ``n`` connections with a 1 s heartbeat minus the same with it off."""
+def heartbeat_cost(n: int, window_s: float, log_dir: Path, whatif: bool = False) -> dict[str, Any]:
+    """Idle CPU of ``n`` connections with a 1 s heartbeat minus the same with it off (and,
+    with ``whatif``, with the hub fix of ``bench/whatif.py``)."""
     out: dict[str, Any] = {"subscribers": n, "window_s": window_s, "interval_s": 1.0}
+    runs: list[tuple[str, dict[str, Any]]] = [("off", {}), ("on", {"heartbeat_s": 1.0})]
+    if whatif:
+        runs.append(("on_fix", {"heartbeat_s": 1.0, "whatif": FIX}))
     with tempfile.TemporaryDirectory(prefix="hotconf-bench-hb-") as tmp:
-        for label, beat in (("off", None), ("on", 1.0)):
+        for label, kwargs in runs:
             root = make_config_dir(Path(tmp) / label)
-            kwargs = {} if beat is None else {"heartbeat_s": beat}
             server = start_ours(root, log_dir, tag=f"-hb{label}", **kwargs)
             try:
                 swarms = _connect(server, n, log_dir)
@@ -115,21 +120,30 @@ def heartbeat_cost(n: int, window_s: float, log_dir: Path) -> dict[str, Any]:
                         swarm.close()
             finally:
                 server.close()
-    extra = out["cpu_s_on"] - out["cpu_s_off"]
     beats = window_s / out["interval_s"]
-    out["cpu_us_per_connection_per_beat"] = extra * 1e6 / n / beats
-    out["cpu_share_per_1000_connections_at_5s"] = extra / window_s / 5 / (n / 1000)
+    for label in ("on", "on_fix"):
+        if f"cpu_s_{label}" not in out:
+            continue
+        extra = out[f"cpu_s_{label}"] - out["cpu_s_off"]
+        suffix = "" if label == "on" else "_fix"
+        out[f"cpu_us_per_connection_per_beat{suffix}"] = extra * 1e6 / n / beats
+        out[f"cpu_share_per_1000_connections_at_5s{suffix}"] = extra / window_s / 5 / (n / 1000)
     return out
 
 
-def run(sizes: list[int], broadcasts: int, log_dir: Path) -> dict[str, Any]:
-    """``{"ours": [per size…], "peer": [per size…]}``."""
-    out: dict[str, Any] = {"ours": [], "peer": []}
+def run(sizes: list[int], broadcasts: int, log_dir: Path, whatif: bool = False) -> dict[str, Any]:
+    """``{"ours": [per size…], "peer": [per size…]}`` (and ``"ours-fix"`` with ``whatif``:
+    ours with the hub fix that ``bench/whatif.py --direct-send`` prototypes)."""
+    names = ("ours", "ours-fix", "peer") if whatif else ("ours", "peer")
+    out: dict[str, Any] = {name: [] for name in names}
     with tempfile.TemporaryDirectory(prefix="hotconf-bench-fan-") as tmp:
         for n in sizes:
-            for name in ("ours", "peer"):
+            for name in names:
                 root = make_config_dir(Path(tmp) / f"{name}-{n}")
-                server = start_peer(root, log_dir) if name == "peer" else start_ours(root, log_dir)
+                if name == "peer":
+                    server = start_peer(root, log_dir)
+                else:
+                    server = start_ours(root, log_dir, whatif=FIX if name == "ours-fix" else ())
                 try:
                     log.info("fan-out: %s to %d subscribers", name, n)
                     result = measure(

@@ -51,13 +51,19 @@ def start_ours(
     heartbeat_s: float = HEARTBEAT_OFF_S,
     poll_interval_s: float = 1.0,
     tag: str = "",
+    whatif: tuple[str, ...] = (),
 ) -> Server:
-    """``jupyter-hotconf serve`` on a free port; ready when ``GET /health`` answers."""
+    """``jupyter-hotconf serve`` on a free port; ready when ``GET /health`` answers.
+
+    ``whatif`` (e.g. ``("--nodelay", "--fast-send")``) runs it through ``bench.whatif``'s
+    patches instead, to measure a proposed fix side by side.
+    """
     port = free_port()
+    launcher = ["bench.whatif", *whatif] if whatif else ["jupyter_hotconf.cli"]
     argv = [
         PYTHON,
         "-m",
-        "jupyter_hotconf.cli",
+        *launcher,
         "serve",
         "--config-dir",
         str(config_dir),

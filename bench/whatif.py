@@ -1,0 +1,121 @@
+"""What-if prototypes of hot-path fixes, measured without editing the server's own files.
+
+``python -m bench.whatif --nodelay --fast-send serve …`` runs ``jupyter-hotconf serve`` with
+``ConfigHub`` patched in this process only, so the benchmark can show what a change to
+``jupyter_hotconf/server/hub.py`` would buy before its owner makes it (issue 7: "profile,
+fix the hot path, measure again"). Nothing here is imported by the package.
+
+- ``--nodelay``: ``set_nodelay(True)`` on each socket at registration. Tornado leaves Nagle's
+  algorithm on for WebSockets (asyncio, under the ``websockets`` peer, turns it off), so a
+  small frame sent while the previous one is unacknowledged can wait for a delayed ACK.
+- ``--fast-send``: build the WebSocket frame once per broadcast and write the same bytes to
+  each plain stream (no compression, no TLS), reading the unsent byte count from the stream
+  instead of a done-callback per write. Tornado's ``write_message`` costs a coroutine and an
+  ``asyncio.Task`` per call (``ensure_future(wrapper())``), which is most of a broadcast.
+- ``--direct-send``: as ``--fast-send``, and when the stream has nothing queued, ``send()``
+  on the socket directly (queueing only a remainder), skipping the Future that every
+  ``IOStream.write`` creates — what asyncio's transports do under the ``websockets`` peer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import struct
+import sys
+from typing import Any
+
+from tornado.iostream import SSLIOStream, StreamClosedError
+
+
+def _frame(payload: bytes) -> bytes:
+    """A final, unmasked text frame (RFC 6455 §5.2) — what a server sends."""
+    n = len(payload)
+    if n < 126:
+        return bytes((0x81, n)) + payload
+    if n < 1 << 16:
+        return struct.pack("!BBH", 0x81, 126, n) + payload
+    return struct.pack("!BBQ", 0x81, 127, n) + payload
+
+
+def patch(nodelay: bool, fast_send: bool, direct: bool = False) -> None:
+    from jupyter_hotconf.core.protocol import CloseCode
+    from jupyter_hotconf.server.hub import ConfigHub
+
+    if nodelay:
+        register = ConfigHub.register
+
+        def register_nodelay(self: ConfigHub, socket: Any, sub: Any, peer: str) -> Any:
+            set_nodelay = getattr(socket, "set_nodelay", None)
+            if set_nodelay is not None:
+                set_nodelay(True)
+            return register(self, socket, sub, peer)
+
+        ConfigHub.register = register_nodelay  # type: ignore[method-assign]
+
+    if fast_send or direct:
+        send = ConfigHub.send
+        last: list[Any] = [None, b""]  # (payload object, its frame): one broadcast at a time
+
+        def fast(self: ConfigHub, conn: Any, frame: bytes) -> bool:
+            ws = getattr(conn.socket, "ws_connection", None)
+            stream = getattr(ws, "stream", None)
+            if (
+                conn.closed
+                or stream is None
+                or getattr(ws, "_compressor", None) is not None
+                or isinstance(stream, SSLIOStream)
+            ):
+                return send(self, conn, frame)
+            if last[0] is not frame:
+                last[0], last[1] = frame, _frame(frame)
+            wire = last[1]
+            pending = stream._total_write_index - stream._total_write_done_index
+            limit = self.limits.max_pending_bytes
+            if limit and pending and pending + len(wire) > limit:
+                self.close(
+                    conn,
+                    CloseCode.SLOW_CONSUMER,
+                    f"slow consumer: {pending} bytes unsent (max_pending_bytes={limit})",
+                )
+                return False
+            if direct and not stream._write_buffer:
+                # Nothing queued: hand the bytes to the socket ourselves, as asyncio's
+                # transport.write does, and queue only what the kernel did not take.
+                try:
+                    sent = stream.socket.send(wire)
+                except BlockingIOError:
+                    sent = 0
+                except OSError:
+                    self.unregister(conn)
+                    return False
+                if sent == len(wire):
+                    return True
+                wire = wire[sent:]
+            try:
+                stream.write(wire)
+            except StreamClosedError:
+                self.unregister(conn)
+                return False
+            return True
+
+        ConfigHub.send = fast  # type: ignore[method-assign]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.whatif", description=__doc__)
+    parser.add_argument("--nodelay", action="store_true")
+    parser.add_argument("--fast-send", action="store_true")
+    parser.add_argument(
+        "--direct-send",
+        action="store_true",
+        help="--fast-send, and write straight to the socket when the stream has nothing queued",
+    )
+    args, rest = parser.parse_known_args()
+    patch(args.nodelay, args.fast_send, args.direct_send)
+    from jupyter_hotconf.cli import main as cli_main
+
+    return cli_main(rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
