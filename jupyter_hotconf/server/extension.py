@@ -66,9 +66,21 @@ class HotConf(ExtensionApp, HotConfSettings):
         self.handlers.extend(route_table(PREFIX, CLASSES, self.engine))
 
     def hotconf_url(self) -> str:
-        """``http://127.0.0.1:8888/a%40b/hotconf/`` — connection URL + base_url + hotconf/."""
-        assert self.serverapp is not None
-        return url_path_join(self.serverapp.connection_url, PREFIX)
+        """``http://127.0.0.1:8888/a%40b/hotconf/`` — the server's address + base_url +
+        hotconf/. ``localhost`` and wildcard binds become 127.0.0.1 (``localhost`` may
+        resolve to ::1 in a kernel while the server listens on IPv4 only)."""
+        app = self.serverapp
+        assert app is not None
+        if getattr(app, "sock", ""):
+            return url_path_join(app.connection_url, PREFIX)
+        ip = app.ip
+        if ip in ("", "localhost", "0.0.0.0", "*"):
+            ip = "127.0.0.1"
+        elif ip == "::":
+            ip = "::1"
+        host = f"[{ip}]" if ":" in ip else ip
+        scheme = "https" if app.certfile else "http"
+        return url_path_join(f"{scheme}://{host}:{app.port}", app.base_url, PREFIX)
 
     def _export_environment(self) -> None:
         self._saved_env = {name: os.environ.get(name) for name in (URL_ENV, TOKEN_ENV)}
