@@ -9,7 +9,9 @@ underneath) hands each batch to the loop thread, where the broker, the hub and
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -91,13 +93,27 @@ class HotConfEngine:
             return
         self.started = False
         self.hub.stop()
+        # A thread of our own rather than the loop's default executor, whose idle worker
+        # would outlive the server (pytest-jupyter runs many servers in one process).
         loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+
+        def stop_watcher() -> None:
+            try:
+                self.watcher.stop(timeout)
+            finally:
+                with contextlib.suppress(RuntimeError):  # loop already closed
+                    loop.call_soon_threadsafe(
+                        lambda: done.done() or done.set_result(None)
+                    )
+
+        stopper = threading.Thread(target=stop_watcher, name="hotconf-stop", daemon=True)
+        stopper.start()
         try:
-            await asyncio.wait_for(
-                loop.run_in_executor(None, self.watcher.stop, timeout), timeout + 0.5
-            )
+            await asyncio.wait_for(asyncio.shield(done), timeout + 0.5)
         except asyncio.TimeoutError:
             log.warning("hotconf: watcher did not stop within %.1fs", timeout)
+        stopper.join(0.5)
 
     def stop_sync(self, timeout: float = STOP_TIMEOUT_S) -> None:
         """``stop`` for callers without a running loop (the standalone CLI's exit)."""

@@ -133,14 +133,14 @@ class StandaloneServer:
 
 
 async def _serve(settings: StandaloneSettings) -> None:
+    done = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):  # before listening: a stop is never lost
+        loop.add_signal_handler(sig, done.set)
     server = StandaloneServer(settings)
     server.start()
     print(f"jupyter-hotconf: serving {server.engine.config_dir} at {server.url} "
           f"(ws: {server.url.replace('http', 'ws', 1)}ws)", flush=True)
-    done = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, done.set)
     try:
         await done.wait()
     finally:
