@@ -28,7 +28,7 @@ from .systems import TENANT, Server, make_config_dir, save, start_ours, start_pe
 log = logging.getLogger(__name__)
 PER_PROCESS = 5000
 #: the hub fix prototyped in ``bench/whatif.py``, measured as ``ours-fix``
-FIX = ("--direct-send",)
+FIX = ("--direct-send", "--fast-sweep")
 
 
 def _connect(server: Server, n: int, log_dir: Path) -> list[Swarm]:
@@ -98,16 +98,23 @@ def measure(server: Server, path: Path, n: int, broadcasts: int, log_dir: Path) 
 
 
 def heartbeat_cost(n: int, window_s: float, log_dir: Path, whatif: bool = False) -> dict[str, Any]:
-    """Idle CPU of ``n`` connections with a 1 s heartbeat minus the same with it off (and,
-    with ``whatif``, with the hub fix of ``bench/whatif.py``)."""
+    """Idle CPU of ``n`` connections with a 1 s heartbeat minus the same with it off — ours,
+    ours with the hub fix of ``bench/whatif.py`` (``whatif``), and, for scale, the peer
+    with ``websockets``' own keepalive (a task per connection) at the same interval."""
     out: dict[str, Any] = {"subscribers": n, "window_s": window_s, "interval_s": 1.0}
-    runs: list[tuple[str, dict[str, Any]]] = [("off", {}), ("on", {"heartbeat_s": 1.0})]
+    runs: list[tuple[str, str, dict[str, Any]]] = [
+        ("off", "ours", {}),
+        ("on", "ours", {"heartbeat_s": 1.0}),
+        ("peer_off", "peer", {}),
+        ("peer_on", "peer", {"ping_interval_s": 1.0}),
+    ]
     if whatif:
-        runs.append(("on_fix", {"heartbeat_s": 1.0, "whatif": FIX}))
+        runs.append(("on_fix", "ours", {"heartbeat_s": 1.0, "whatif": FIX}))
     with tempfile.TemporaryDirectory(prefix="hotconf-bench-hb-") as tmp:
-        for label, kwargs in runs:
+        for label, system, kwargs in runs:
             root = make_config_dir(Path(tmp) / label)
-            server = start_ours(root, log_dir, tag=f"-hb{label}", **kwargs)
+            start = start_peer if system == "peer" else start_ours
+            server = start(root, log_dir, tag=f"-hb{label}", **kwargs)
             try:
                 swarms = _connect(server, n, log_dir)
                 try:
@@ -121,11 +128,14 @@ def heartbeat_cost(n: int, window_s: float, log_dir: Path, whatif: bool = False)
             finally:
                 server.close()
     beats = window_s / out["interval_s"]
-    for label in ("on", "on_fix"):
+    for label, base, suffix in (
+        ("on", "off", ""),
+        ("on_fix", "off", "_fix"),
+        ("peer_on", "peer_off", "_peer"),
+    ):
         if f"cpu_s_{label}" not in out:
             continue
-        extra = out[f"cpu_s_{label}"] - out["cpu_s_off"]
-        suffix = "" if label == "on" else "_fix"
+        extra = out[f"cpu_s_{label}"] - out[f"cpu_s_{base}"]
         out[f"cpu_us_per_connection_per_beat{suffix}"] = extra * 1e6 / n / beats
         out[f"cpu_share_per_1000_connections_at_5s{suffix}"] = extra / window_s / 5 / (n / 1000)
     return out

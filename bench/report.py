@@ -183,6 +183,14 @@ def markdown(results: dict[str, Any]) -> str:
             "1,000 connections.",
             "",
         ]
+        if "cpu_us_per_connection_per_beat_peer" in hb:
+            md += [
+                "For scale, the websockets peer with its own keepalive (`ping_interval=1`, a "
+                "task per connection): "
+                f"{_fmt(hb['cpu_us_per_connection_per_beat_peer'], 2)} µs per connection per "
+                "beat.",
+                "",
+            ]
         if "cpu_us_per_connection_per_beat_fix" in hb:
             md += [
                 "With the proposed hub fix (`bench/whatif.py --direct-send`): "

@@ -95,7 +95,9 @@ def start_ours(
     return Server("ours", proc, port, startup)
 
 
-def start_peer(config_dir: Path, log_dir: Path, *, tag: str = "") -> Server:
+def start_peer(
+    config_dir: Path, log_dir: Path, *, tag: str = "", ping_interval_s: float | None = None
+) -> Server:
     """The hand-written ``websockets`` peer; ready when its port accepts."""
     port = free_port()
     argv = [
@@ -107,6 +109,8 @@ def start_peer(config_dir: Path, log_dir: Path, *, tag: str = "") -> Server:
         "--port",
         str(port),
     ]
+    if ping_interval_s is not None:
+        argv += ["--ping-interval", str(ping_interval_s)]
     proc = Spawned(f"peer{tag}-{port}", argv, log_dir, env={"PYTHONUNBUFFERED": "1"})
     try:
         startup = wait_port(port, proc, timeout=120)

@@ -1,6 +1,7 @@
 """Peer (b): the hot-reload server a user would write by hand in an afternoon.
 
-``websockets`` + watchdog, no validation, no debounce, no heartbeat: when a file in
+``websockets`` + watchdog, no validation, no debounce, no heartbeat (unless
+``--ping-interval``, websockets' own keepalive, for the heartbeat comparison): when a file in
 ``<config-dir>/private/`` is replaced or written, read it, and ``websockets.broadcast()``
 a seed-shaped ``ConfigChanged`` to the sockets that asked for that tenant on
 ``/ws?tenant_id=T``. Run: ``python -m bench.peers.ws_broadcast --config-dir D --port P``.
@@ -70,7 +71,7 @@ class Peer(FileSystemEventHandler):
             self.subscribers[tenant].discard(ws)
 
 
-async def main(config_dir: Path, port: int) -> None:
+async def main(config_dir: Path, port: int, ping_interval: float | None = None) -> None:
     loop = asyncio.get_running_loop()
     peer = Peer(config_dir, loop)
     observer = Observer()
@@ -80,7 +81,9 @@ async def main(config_dir: Path, port: int) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set_result, None)
     try:
-        async with serve(peer.handler, "127.0.0.1", port, ping_interval=None, backlog=4096):
+        async with serve(
+            peer.handler, "127.0.0.1", port, ping_interval=ping_interval, backlog=4096
+        ):
             print(f"listening on {port}", flush=True)
             await stop
     finally:
@@ -92,5 +95,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--config-dir", type=Path, required=True)
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument(
+        "--ping-interval",
+        type=float,
+        default=None,
+        help="websockets' own keepalive (a task per connection); off by default",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.config_dir.resolve(), args.port))
+    asyncio.run(main(args.config_dir.resolve(), args.port, args.ping_interval))
