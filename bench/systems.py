@@ -120,10 +120,32 @@ def start_peer(
     return Server("websockets-peer", proc, port, startup)
 
 
+#: Written beside the tenants so that every reload pays for what ours does in real use:
+#: deep-merging defaults and validating against a JSON Schema (the peer does neither).
+DEFAULTS = {"pricing": {"currency": "USD", "discount": 0.0}, "features": {"beta": False}}
+SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "properties": {
+        "pricing": {
+            "type": "object",
+            "properties": {
+                "currency": {"type": "string"},
+                "discount": {"type": "number", "minimum": 0, "maximum": 1},
+            },
+        },
+        "features": {"type": "object"},
+    },
+}
+
+
 def make_config_dir(root: Path, tenants: int = 1) -> Path:
-    """A config dir with ``tenants`` small tenant files (``acme`` first, then ``t00001``…)."""
+    """A config dir with defaults, a schema and ``tenants`` small tenant files (``acme``
+    first, then ``t00001``…)."""
     private = root / "private"
     private.mkdir(parents=True, exist_ok=True)
+    (root / "defaults.json").write_text(json.dumps(DEFAULTS), encoding="utf-8")
+    (root / "schema.json").write_text(json.dumps(SCHEMA), encoding="utf-8")
     save(private / f"{TENANT}.json", {"pricing": {"discount": 0.1}, "seq": 0})
     for i in range(1, tenants):
         (private / f"t{i:05d}.json").write_text(
