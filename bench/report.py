@@ -19,6 +19,13 @@ def _fmt(x: float, digits: int = 1) -> str:
     return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
 
 
+def _summary_row(label: str, s: dict[str, Any]) -> str:
+    return (
+        f"| {label} | {s['n']} | {_fmt(s['p50'], 2)} | {_fmt(s['p95'], 2)} | "
+        f"{_fmt(s['p99'], 2)} | {_fmt(s['max'], 2)} |"
+    )
+
+
 def _size(results: dict[str, Any], system: str, n: int) -> dict[str, Any] | None:
     for entry in results.get("fanout", {}).get(system, []):
         if entry["subscribers"] == n:
@@ -146,12 +153,7 @@ def markdown(results: dict[str, Any]) -> str:
             "| system | saves | p50 | p95 | p99 | max |",
             "|---|---:|---:|---:|---:|---:|",
         ]
-        for name, entry in lat.items():
-            s = entry["summary"]
-            md.append(
-                f"| {LABELS.get(name, name)} | {s['n']} | {_fmt(s['p50'], 2)} | "
-                f"{_fmt(s['p95'], 2)} | {_fmt(s['p99'], 2)} | {_fmt(s['max'], 2)} |"
-            )
+        md += [_summary_row(LABELS.get(name, name), e["summary"]) for name, e in lat.items()]
         md.append("")
     fan = results.get("fanout", {})
     if fan.get("ours"):
@@ -223,12 +225,7 @@ def markdown(results: dict[str, Any]) -> str:
             "| path | n | p50 | p95 | p99 | max |",
             "|---|---:|---:|---:|---:|---:|",
         ]
-        for name, s in kern.items():
-            if isinstance(s, dict) and "p50" in s:
-                md.append(
-                    f"| {name} | {s['n']} | {_fmt(s['p50'], 2)} | {_fmt(s['p95'], 2)} | "
-                    f"{_fmt(s['p99'], 2)} | {_fmt(s['max'], 2)} |"
-                )
+        md += [_summary_row(n, s) for n, s in kern.items() if isinstance(s, dict) and "p50" in s]
         md.append("")
     md += ["**Headline**", "", *(f"- {line}" for line in headline(results)), ""]
     return "\n".join(md)

@@ -10,11 +10,12 @@ the peer has no heartbeat, and the heartbeat's own cost is measured separately.
 from __future__ import annotations
 
 import json
-import os
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from jupyter_hotconf.pytest_plugin import EXAMPLE_DEFAULTS, EXAMPLE_SCHEMA, write_json
 
 from .procs import PYTHON, Spawned, free_port, wait_http, wait_port
 
@@ -121,22 +122,9 @@ def start_peer(
 
 
 #: Written beside the tenants so that every reload pays for what ours does in real use:
-#: deep-merging defaults and validating against a JSON Schema (the peer does neither).
-DEFAULTS = {"pricing": {"currency": "USD", "discount": 0.0}, "features": {"beta": False}}
-SCHEMA = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "type": "object",
-    "properties": {
-        "pricing": {
-            "type": "object",
-            "properties": {
-                "currency": {"type": "string"},
-                "discount": {"type": "number", "minimum": 0, "maximum": 1},
-            },
-        },
-        "features": {"type": "object"},
-    },
-}
+#: deep-merging defaults and validating against a JSON Schema (the peer does neither). The
+#: same example config as the tests' ``hotconf_dir`` fixture.
+DEFAULTS, SCHEMA = EXAMPLE_DEFAULTS, EXAMPLE_SCHEMA
 
 
 def make_config_dir(root: Path, tenants: int = 1) -> Path:
@@ -155,7 +143,5 @@ def make_config_dir(root: Path, tenants: int = 1) -> Path:
 
 
 def save(path: Path, obj: Any) -> None:
-    """Save as editors and git do: write a hidden temp file, then ``os.replace`` it."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(obj), encoding="utf-8")
-    os.replace(tmp, path)
+    """Save as editors and git do: a hidden temp file, then ``os.replace``."""
+    write_json(path, obj)

@@ -39,6 +39,38 @@ def _frame(payload: bytes) -> bytes:
     return struct.pack("!BBQ", 0x81, 127, n) + payload
 
 
+def _plain_stream(conn: Any) -> Any:
+    """The connection's IOStream when the fast path is valid for it (no per-connection
+    compression, no TLS), else None."""
+    ws = getattr(conn.socket, "ws_connection", None)
+    stream = getattr(ws, "stream", None)
+    if stream is None or getattr(ws, "_compressor", None) is not None:
+        return None
+    return None if isinstance(stream, SSLIOStream) else stream
+
+
+def _write(hub: Any, conn: Any, stream: Any, wire: bytes, direct: bool) -> bool:
+    """Write ``wire``: straight to the socket when nothing is queued (``direct``; as
+    asyncio's transport.write does), queueing only what the kernel did not take."""
+    if direct and not stream._write_buffer:
+        try:
+            sent = stream.socket.send(wire)
+        except BlockingIOError:
+            sent = 0
+        except OSError:
+            hub.unregister(conn)
+            return False
+        if sent == len(wire):
+            return True
+        wire = wire[sent:]
+    try:
+        stream.write(wire)
+    except StreamClosedError:
+        hub.unregister(conn)
+        return False
+    return True
+
+
 def patch(nodelay: bool, fast_send: bool, direct: bool = False) -> None:
     from jupyter_hotconf.core.protocol import CloseCode
     from jupyter_hotconf.server.hub import ConfigHub
@@ -59,14 +91,8 @@ def patch(nodelay: bool, fast_send: bool, direct: bool = False) -> None:
         last: list[Any] = [None, b""]  # (payload object, its frame): one broadcast at a time
 
         def fast(self: ConfigHub, conn: Any, frame: bytes) -> bool:
-            ws = getattr(conn.socket, "ws_connection", None)
-            stream = getattr(ws, "stream", None)
-            if (
-                conn.closed
-                or stream is None
-                or getattr(ws, "_compressor", None) is not None
-                or isinstance(stream, SSLIOStream)
-            ):
+            stream = None if conn.closed else _plain_stream(conn)
+            if stream is None:
                 return send(self, conn, frame)
             if last[0] is not frame:
                 last[0], last[1] = frame, _frame(frame)
@@ -80,25 +106,7 @@ def patch(nodelay: bool, fast_send: bool, direct: bool = False) -> None:
                     f"slow consumer: {pending} bytes unsent (max_pending_bytes={limit})",
                 )
                 return False
-            if direct and not stream._write_buffer:
-                # Nothing queued: hand the bytes to the socket ourselves, as asyncio's
-                # transport.write does, and queue only what the kernel did not take.
-                try:
-                    sent = stream.socket.send(wire)
-                except BlockingIOError:
-                    sent = 0
-                except OSError:
-                    self.unregister(conn)
-                    return False
-                if sent == len(wire):
-                    return True
-                wire = wire[sent:]
-            try:
-                stream.write(wire)
-            except StreamClosedError:
-                self.unregister(conn)
-                return False
-            return True
+            return _write(self, conn, stream, wire, direct)
 
         ConfigHub.send = fast  # type: ignore[method-assign]
 
@@ -127,23 +135,11 @@ def patch_sweep() -> None:
                     f"heartbeat timeout: nothing received for {silent:.1f}s",
                 )
                 continue
-            ws = getattr(conn.socket, "ws_connection", None)
-            stream = getattr(ws, "stream", None)
-            if stream is None or isinstance(stream, SSLIOStream) or stream._write_buffer:
+            stream = _plain_stream(conn)
+            if stream is None or stream._write_buffer:
                 slow.append(conn)
                 continue
-            try:
-                sent = stream.socket.send(wire)
-            except BlockingIOError:
-                sent = 0
-            except OSError:
-                self.unregister(conn)
-                continue
-            if sent < len(wire):
-                try:
-                    stream.write(wire[sent:])
-                except StreamClosedError:
-                    self.unregister(conn)
+            _write(self, conn, stream, wire, direct=True)
         if slow:  # the original path for the rest (and the bucket cleanup it does)
             keep = self.connections
             self.connections = set(slow)
