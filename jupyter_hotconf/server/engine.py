@@ -98,14 +98,16 @@ class HotConfEngine:
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
 
+        def finished() -> None:
+            if not done.done():
+                done.set_result(None)
+
         def stop_watcher() -> None:
             try:
                 self.watcher.stop(timeout)
             finally:
                 with contextlib.suppress(RuntimeError):  # loop already closed
-                    loop.call_soon_threadsafe(
-                        lambda: done.done() or done.set_result(None)
-                    )
+                    loop.call_soon_threadsafe(finished)
 
         stopper = threading.Thread(target=stop_watcher, name="hotconf-stop", daemon=True)
         stopper.start()

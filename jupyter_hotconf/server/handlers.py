@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
+from http.client import responses
 from typing import Any
 
 from tornado import httputil
@@ -210,7 +211,7 @@ class InfoLogic(HotconfLogic):
 
 def write_json_error(handler: Any, status_code: int, **kwargs: Any) -> None:
     """JSON errors with the reason, for handlers outside Jupyter's ``APIHandler``."""
-    message = httputil.responses.get(status_code, "Unknown HTTP Error")
+    message = responses.get(status_code, "Unknown HTTP Error")
     exc = kwargs.get("exc_info", (None, None, None))[1]
     reason = exc.log_message if isinstance(exc, HTTPError) and exc.log_message else message
     handler.set_header("Content-Type", "application/json")

@@ -112,7 +112,7 @@ class ConfigHub:
         self.closes: Counter[int] = Counter()  # close code -> count, for info and tests
         self.max_pending_seen = 0
         self._sweeper: PeriodicCallback | None = None
-        self._unsubscribe = broker.subscribe(self.broadcast)
+        self._unsubscribe = broker.subscribe(self._deliver)
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
@@ -262,6 +262,9 @@ class ConfigHub:
         else:
             message = protocol.config_valid(change.tenant_id, change.revision, change.checksum)
         return protocol.encode(message).encode()
+
+    def _deliver(self, change: Change) -> None:
+        self.broadcast(change)
 
     def broadcast(self, change: Change) -> int:
         """Send ``change`` to its tenant's followers, encoding each frame variant once.
