@@ -49,7 +49,7 @@ const plugin: JupyterFrontEndPlugin<IHotConf> = {
       execute: () => {
         if (!panel || panel.isDisposed) {
           panel = new HotConfPanel(model);
-          app.shell.add(panel, 'right', { rank: 900 });
+          app.shell.add(panel, 'main', { mode: 'split-right' });
         }
         app.shell.activateById(panel.id);
       }

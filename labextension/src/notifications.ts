@@ -93,7 +93,8 @@ export class HotConfNotifier {
       return;
     }
     const path = Private.serverPath(this._model, error.file);
-    const widget = this._docManager.openOrReveal(path);
+    // The text editor, not the JSON viewer: we need a cursor to put on the line.
+    const widget = this._docManager.openOrReveal(path, 'Editor');
     if (!widget) {
       Notification.warning(`hotconf: cannot open ${path} (is it under the server root?)`);
       return;
