@@ -22,7 +22,7 @@ from tornado.websocket import WebSocketClosedError
 from ..core import protocol
 from ..core.errors import ProtocolError
 from ..core.protocol import CloseCode, MessageKind
-from ..core.store import Change, ChangeType, ConfigStore
+from ..core.store import Change, ConfigStore
 from ..core.tenants import tenant_allowed
 from .broker import Broker
 from .subscription import Subscription
@@ -239,29 +239,13 @@ class ConfigHub:
         return found
 
     @staticmethod
-    def _variant(change: Change, sub: Subscription) -> tuple[str, ...] | None:
-        """Which frame a subscriber gets for ``change`` (None: nothing)."""
-        if change.is_wire_change:
-            return ("changed", *sub.include) if sub.v2 else ("changed",)
-        if not sub.v2:
-            return None
-        if change.change_type is ChangeType.INVALID and change.error is not None:
-            return ("invalid",)
-        if change.change_type is ChangeType.RECOVERED:
-            return ("valid",)
-        return None
-
-    @staticmethod
-    def _encode(change: Change, variant: tuple[str, ...]) -> bytes:
-        kind = variant[0]
-        if kind == "changed":
-            message: dict[str, Any] = protocol.config_changed(change, include=variant[1:])
-        elif kind == "invalid":
-            assert change.error is not None
-            message = protocol.config_invalid(change.tenant_id, change.error)
-        else:
-            message = protocol.config_valid(change.tenant_id, change.revision, change.checksum)
-        return protocol.encode(message).encode()
+    def _encode(change: Change, sub: Subscription) -> bytes | None:
+        """The frame a subscriber gets for ``change`` (None: nothing); the mapping itself is
+        ``core.protocol``'s, so server and kernel cannot drift apart."""
+        message = (
+            protocol.frames_for(change, sub.include) if sub.v2 else protocol.seed_frame_for(change)
+        )
+        return None if message is None else protocol.encode(message).encode()
 
     def _deliver(self, change: Change) -> None:
         self.broadcast(change)
@@ -269,16 +253,15 @@ class ConfigHub:
     def broadcast(self, change: Change) -> int:
         """Send ``change`` to its tenant's followers, encoding each frame variant once.
         Returns how many sockets it was written to."""
-        frames: dict[tuple[str, ...], bytes] = {}
+        frames: dict[tuple[bool, tuple[str, ...]], bytes | None] = {}
         sent = 0
         for conn in self.receivers(change.tenant_id):
-            variant = self._variant(change, conn.sub)
-            if variant is None:
-                continue
-            frame = frames.get(variant)
-            if frame is None:
-                frame = frames[variant] = self._encode(change, variant)
-            sent += self.send(conn, frame)
+            variant = (conn.sub.v2, conn.sub.include)
+            if variant not in frames:
+                frames[variant] = self._encode(change, conn.sub)
+            frame = frames[variant]
+            if frame is not None:
+                sent += self.send(conn, frame)
         log.info(
             "hotconf broadcast: tenant=%s change=%s revision=%d receivers=%d",
             change.tenant_id,

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from ..core.errors import HotconfError, InvalidTenant
+from ..core.errors import HotconfError, InvalidTenant, ProtocolError
+from ..core.protocol import parse_include, parse_protocol
 from ..core.tenants import tenant_allowed, validate_tenant_id
 
 WILDCARD = "*"
-INCLUDE_FIELDS = ("config", "patch")
 
 
 class BadQuery(HotconfError, ValueError):
@@ -54,10 +54,14 @@ def _text(raw: bytes, name: str) -> str:
 def parse_subscription(query: Mapping[str, list[bytes]]) -> Subscription:
     """Parse ``tenant_id`` (repeatable, ``*``), ``protocol`` and ``include`` from raw query
     bytes. Raises ``InvalidTenant`` for a malformed id and ``BadQuery`` for the rest."""
-    protocols = [_text(v, "protocol") for v in query.get("protocol", [])]
-    if len(set(protocols)) > 1 or any(p not in ("1", "2") for p in protocols):
-        raise BadQuery(f"protocol must be 1 or 2, got {protocols!r}")
-    v2 = bool(protocols) and protocols[0] == "2"
+    protocols = {_text(v, "protocol") for v in query.get("protocol", [])}
+    if len(protocols) > 1:
+        raise BadQuery(f"protocol given more than once with different values: {sorted(protocols)}")
+    try:
+        v2 = parse_protocol(protocols.pop() if protocols else None) == 2
+        include = parse_include(",".join(_text(v, "include") for v in query.get("include", [])))
+    except ProtocolError as err:
+        raise BadQuery(str(err)) from None
     raws = query.get("tenant_id", [])
     if not raws:
         raise BadQuery("missing query parameter tenant_id (e.g. ?tenant_id=acme)")
@@ -70,15 +74,9 @@ def parse_subscription(query: Mapping[str, list[bytes]]) -> Subscription:
             wildcard = True
         else:
             tenants.add(validate_tenant_id(raw))
-    include: list[str] = []
-    for raw in query.get("include", []):
-        for item in _text(raw, "include").split(","):
-            if item not in INCLUDE_FIELDS:
-                raise BadQuery(f"include may list {', '.join(INCLUDE_FIELDS)}; got {item!r}")
-            include.append(item)
     if include and not v2:
         raise BadQuery("include needs protocol=2")
-    return Subscription(frozenset(tenants), wildcard, v2, tuple(sorted(set(include))))
+    return Subscription(frozenset(tenants), wildcard, v2, tuple(sorted(include)))
 
 
 __all__ = ["WILDCARD", "BadQuery", "InvalidTenant", "Subscription", "parse_subscription"]
