@@ -70,6 +70,26 @@ class Driver:
         raise AssertionError(f"no iopub message {what} within {timeout}s")
 
 
+def wait_ready(kc: BlockingKernelClient, timeout: float = DEADLINE_S * 3) -> None:
+    """Wait for a kernel_info_reply (``wait_for_ready`` without a manager judges the kernel
+    dead before its first heartbeat)."""
+    deadline = time.monotonic() + timeout
+    sent: set[str] = set()
+    while time.monotonic() < deadline:
+        sent.add(kc.kernel_info())
+        try:
+            reply = kc.get_shell_msg(timeout=2)
+        except queue.Empty:
+            continue
+        if reply["parent_header"].get("msg_id") in sent:  # a reply to any of our requests
+            while True:  # drain the iopub status messages of the handshake
+                try:
+                    kc.get_iopub_msg(timeout=0.2)
+                except queue.Empty:
+                    return
+    raise AssertionError(f"kernel not ready within {timeout}s")
+
+
 def start_local_kernel(name: str, cwd: str, env: dict[str, str]) -> tuple[KernelManager, Driver]:
     km = KernelManager(kernel_name=name)
     km.start_kernel(cwd=cwd, env=env)
