@@ -108,6 +108,7 @@ class ConfigSocket:
         self.status = "disconnected"
         self.error: str | None = None
         self._closing = False
+        self.final = False  # stopped for good on 401/403/4403/4400
         self._skip_delay = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._queue: asyncio.Queue[Any] | None = None
@@ -183,6 +184,7 @@ class ConfigSocket:
             if self._closing:
                 break
             if final is not None:
+                self.final = True
                 self._set_status("error", final)
                 log.warning("hotconf %r: %s; not retrying", self.tenant_id, final)
                 return

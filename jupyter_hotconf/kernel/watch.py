@@ -1,0 +1,64 @@
+"""``jupyter-hotconf watch TENANT [--url U] [--token T]``: print a tenant's messages as JSON
+lines, reconnecting with the kernel's backoff — a ``wscat`` that knows the protocol.
+
+Built on ``ConfigSocket`` only (no IPython): messages go to stdout, one compact JSON object a
+line; link states go to stderr as ``{"status": …}`` lines so stdout stays machine-readable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import queue
+import sys
+from typing import Any
+
+from ..core.protocol import MessageKind, encode
+from .client import ConfigSocket
+from .discovery import DiscoveryError, discover
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("tenant", help="tenant id to follow")
+    parser.add_argument("--url", help="hotconf base URL (…/hotconf/) or a ws://…/ws URL; "
+                        "default: $HOTCONF_URL, $JUPYTER_HOTCONF_URL")
+    parser.add_argument("--token", help="credential sent as 'Authorization: token …'")
+    parser.add_argument("--count", type=int, default=0,
+                        help="exit after this many messages (0 = run until interrupted)")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        source = discover(args.url, args.token)
+    except DiscoveryError as e:
+        print(f"jupyter-hotconf watch: {e}", file=sys.stderr)
+        return 2
+    if source.kind != "server":
+        print("jupyter-hotconf watch: needs a server: pass --url or set HOTCONF_URL",
+              file=sys.stderr)
+        return 2
+    events: queue.Queue[tuple[str, Any]] = queue.Queue()
+    sock = ConfigSocket(
+        source, args.tenant,
+        on_message=lambda kind, body: events.put(("msg", (kind, body))),
+        on_status=lambda status, error, attempts: events.put(("status", (status, error))),
+    ).start()
+    seen = 0
+    try:
+        while True:
+            what, payload = events.get()
+            if what == "status":
+                status, error = payload
+                print(json.dumps({"status": status, "error": error}), file=sys.stderr, flush=True)
+                if status == "error" and sock.final:
+                    return 1  # 401/403/4403: final
+                continue
+            kind, body = payload
+            print(encode({MessageKind(kind).value: body}), flush=True)
+            seen += 1
+            if args.count and seen >= args.count:
+                return 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        sock.close()
