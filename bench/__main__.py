@@ -1,4 +1,5 @@
-"""``python -m bench run [--tiny | --quick | --full] [--only SECTIONS] [--out DIR]``.
+"""``python -m bench run [--tiny | --quick | --full] [--only SECTIONS] [--out DIR]``, and
+``python -m bench report RESULTS.json`` to re-render a run's table, plots and headline.
 
 Runs the sections of issue 7 in one process tree, writes ``<out>/<mode>.json``,
 ``<out>/<mode>.md`` and ``<out>/<mode>-*.png``, prints the headline (ratios and targets), and
@@ -167,7 +168,16 @@ def main(argv: list[str] | None = None) -> int:
         help="where child process logs go (default: a temp dir, kept on failure)",
     )
     r.add_argument("-v", "--verbose", action="store_true")
+    rep = sub.add_parser("report", help="re-render the table, plots and headline of a results JSON")
+    rep.add_argument("json", type=Path)
     args = parser.parse_args(argv)
+    if args.command == "report":
+        results = json.loads(args.json.read_text(encoding="utf-8"))
+        results["targets"] = report.targets(results)
+        written = write(results, args.json.parent, update_doc=results["meta"]["mode"] == "full")
+        print("\n".join(report.headline(results)))
+        print("wrote " + ", ".join(str(p) for p in written))
+        return 0
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(name)s %(message)s",
