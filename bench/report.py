@@ -266,26 +266,31 @@ def plots(results: dict[str, Any], out_dir: Path, stem: str) -> list[Path]:
     fan = results.get("fanout", {})
     if fan.get("ours"):
         fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.6))
-        for name in [n for n in ("ours", "ours-fix", "peer") if fan.get(n)]:
+        for color, name in enumerate(n for n in ("ours", "ours-fix", "peer") if fan.get(n)):
             xs = [e["subscribers"] for e in fan[name]]
+            style = {"color": f"C{color}"}
             a1.plot(
                 xs,
                 [e["per_subscriber_ms"]["p99"] for e in fan[name]],
                 "o-",
-                label=f"{LABELS[name]} p99",
+                label=f"{LABELS[name]}: per-subscriber p99",
+                **style,
             )
             a1.plot(
                 xs,
                 [e["all_have_it_ms"]["p50"] for e in fan[name]],
                 "s--",
-                label=f"{LABELS[name]} all-have-it p50",
+                label=f"{LABELS[name]}: all have it, p50",
+                **style,
             )
             a2.plot(
                 xs,
                 [e["rss_per_connection_bytes"] / KIB for e in fan[name]],
                 "o-",
                 label=LABELS[name],
+                **style,
             )
+        a2.set_ylim(bottom=0)
         a1.axhline(250, color="grey", lw=0.8, ls=":")
         a1.set_xlabel("subscribers")
         a1.set_ylabel("ms")
