@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .fanout import _connect
 from .procs import REPO, Spawned, raise_fd_limit
-from .systems import TENANT, make_config_dir, save, start_ours
+from .systems import HEARTBEAT_OFF_S, TENANT, make_config_dir, save, start_ours
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +74,8 @@ def main() -> int:
         logs = Path(tmp) / "logs"
         root = make_config_dir(Path(tmp) / "cfg")
         whatif = tuple(f"--{w.strip()}" for w in args.whatif.split(",") if w.strip())
-        beat = {"heartbeat_s": 1.0} if args.heartbeat else {}
-        server = start_ours(root, logs, whatif=whatif, **beat)
+        beat = 1.0 if args.heartbeat else HEARTBEAT_OFF_S
+        server = start_ours(root, logs, whatif=whatif, heartbeat_s=beat)
         swarms = []
         spy = None
         try:

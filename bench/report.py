@@ -27,10 +27,8 @@ def _summary_row(label: str, s: dict[str, Any]) -> str:
 
 
 def _size(results: dict[str, Any], system: str, n: int) -> dict[str, Any] | None:
-    for entry in results.get("fanout", {}).get(system, []):
-        if entry["subscribers"] == n:
-            return entry
-    return None
+    entries: list[dict[str, Any]] = results.get("fanout", {}).get(system, [])
+    return next((e for e in entries if e["subscribers"] == n), None)
 
 
 def targets(results: dict[str, Any]) -> list[dict[str, Any]]:

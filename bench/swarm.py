@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from websockets.client import ClientProtocol
 from websockets.frames import Frame, Opcode
@@ -167,7 +168,7 @@ class Swarm:
             stdin=True,
             stdout_pipe=True,
         )
-        self.lines: queue.Queue[dict[str, object]] = queue.Queue()
+        self.lines: queue.Queue[dict[str, Any]] = queue.Queue()
         self.lost = 0
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -179,7 +180,7 @@ class Swarm:
             except ValueError:
                 log.warning("swarm %s said: %s", self.child.name, line.rstrip())
 
-    def _next(self, key: str, timeout: float) -> dict[str, object]:
+    def _next(self, key: str, timeout: float) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
@@ -201,14 +202,14 @@ class Swarm:
         msg = self._next("ready", timeout)
         if msg["failed"]:
             raise RuntimeError(f"{self.child.name}: {msg['failed']} of {self.n} failed to connect")
-        return int(msg["ready"])  # type: ignore[call-overload]
+        return int(msg["ready"])
 
     def wait_change(self, k: int, timeout: float = 60.0) -> list[int]:
         """Receive stamps (monotonic ns) of the k-th change, once every subscriber has it."""
         while True:
             msg = self._next("done", timeout)
             if msg["done"] == k:
-                return list(msg["ts"])  # type: ignore[call-overload]
+                return [int(ts) for ts in msg["ts"]]
 
     def close(self) -> None:
         try:
