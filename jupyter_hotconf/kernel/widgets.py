@@ -27,6 +27,8 @@ STYLES: dict[str, tuple[str, str, str]] = {
     "disabled": ("\u25cb", "#757575", "Static"),
 }
 INVALID = ("⚠", "#c62828", "Invalid config")
+#: provider traits the indicator redraws on
+WATCHED = ["status", "revision", "valid", "config_error", "error", "reconnect_attempts", "mode"]
 
 
 def status_parts(p: ConfigProvider) -> tuple[str, str, str, str]:
@@ -81,9 +83,7 @@ class ConfigUpdateIndicator(widgets.HTML):  # type: ignore[misc]
         self.provider = provider
         self.compact = compact
         self.show_only_on_error = show_only_on_error
-        names = ["status", "revision", "valid", "config_error", "error", "reconnect_attempts",
-                 "mode"]
-        provider.observe(self._refresh, names)
+        provider.observe(self._refresh, WATCHED)
         self.observe(self._refresh, ["compact", "show_only_on_error"])
         self._refresh()
 
@@ -94,9 +94,7 @@ class ConfigUpdateIndicator(widgets.HTML):  # type: ignore[misc]
         self.layout.display = "none" if hidden else None
 
     def close(self) -> None:
-        names = ["status", "revision", "valid", "config_error", "error", "reconnect_attempts",
-                 "mode"]
-        self.provider.unobserve(self._refresh, names)
+        self.provider.unobserve(self._refresh, WATCHED)
         super().close()
 
 
