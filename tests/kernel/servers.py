@@ -90,10 +90,10 @@ class JupyterServer(Proc):
         argv = [str(BIN / "jupyter"), "server", "--no-browser", "--allow-root",
                 f"--port={self.port}", "--ip=127.0.0.1", f"--ServerApp.root_dir={root}",
                 f"--IdentityProvider.token={token}", "--HotConf.debounce_ms=20", *extra]
-        # JUPYTER_CONFIG_DIR points at configs/ too: HotConf.config_dir is shadowed by
-        # JupyterApp.config_dir (~/.jupyter) — see the issue 5 report; harmless once fixed
+        # an empty Jupyter config dir of its own, so a user's ~/.jupyter cannot leak in;
+        # HotConf.config_dir defaults to configs/ under the root
         env = clean_env(JUPYTER_RUNTIME_DIR=str(self.runtime),
-                        JUPYTER_CONFIG_DIR=str(root / "configs"))
+                        JUPYTER_CONFIG_DIR=str(root.parent / "jupyter-config"))
         super().__init__(argv, root, env, self.url + "api/status", token,
                          root.parent / f"jupyter-{self.port}.log")
 
