@@ -159,8 +159,9 @@ def markdown(results: dict[str, Any]) -> str:
             "**Fan-out to N subscribers of one tenant** (quiet window 0, heartbeat off)",
             "",
             "| system | N | broadcasts | all have it p50 (ms) | all have it p99 (ms) | "
-            "per-sub p50 (ms) | per-sub p99 (ms) | CPU/broadcast (ms) | RSS/idle conn (KiB) |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "per-sub p50 (ms) | per-sub p99 (ms) | server CPU/broadcast (ms) | "
+            "subscribers' CPU/broadcast (ms) | RSS/idle conn (KiB) |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for name in ("ours", "ours-fix", "peer"):
             for e in fan.get(name, []):
@@ -170,6 +171,7 @@ def markdown(results: dict[str, Any]) -> str:
                     f"{_fmt(e['per_subscriber_ms']['p50'])} | "
                     f"{_fmt(e['per_subscriber_ms']['p99'])} | "
                     f"{_fmt(e['cpu_ms_per_broadcast'])} | "
+                    f"{_fmt(e.get('client_cpu_ms_per_broadcast', math.nan))} | "
                     f"{_fmt(e['rss_per_connection_bytes'] / KIB, 2)} |"
                 )
         md.append("")
