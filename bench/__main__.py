@@ -90,27 +90,33 @@ def run(mode: str, only: list[str], out_dir: Path, log_dir: Path) -> dict[str, A
     for section in only:
         start = time.monotonic()
         log.info("== %s", section)
-        p = plan[section]
-        if section == "latency":
-            results["latency"] = latency.run(p, log_dir)
-        elif section == "fanout":
-            results["fanout"] = fanout.run(
-                p["sizes"], p["broadcasts"], log_dir, whatif=p.get("whatif", False)
-            )
-        elif section == "heartbeat":
-            results["heartbeat"] = fanout.heartbeat_cost(
-                p["subscribers"], p["window_s"], log_dir, whatif=p.get("whatif", False)
-            )
-        elif section == "scale":
-            results["scale"] = scale.run(p["sizes"], p["saves"], p["poll_window_s"], log_dir)
-        elif section == "kernel":
-            from . import kernel  # imports jupyter_client only when asked for
-
-            results["kernel"] = kernel.run(p["saves"], log_dir)
+        try:
+            results[section] = run_section(section, plan[section], log_dir)
+        except Exception as err:  # one broken section must not lose the others' figures
+            log.exception("section %s failed", section)
+            results.setdefault("errors", {})[section] = f"{type(err).__name__}: {err}"
         timings[section] = round(time.monotonic() - start, 1)
-    results["meta"]["section_seconds"] = timings
+        results["meta"]["section_seconds"] = timings
+        write(results, out_dir, update_doc=False)  # a checkpoint after every section
     results["targets"] = report.targets(results)
     return results
+
+
+def run_section(section: str, p: dict[str, Any], log_dir: Path) -> Any:
+    """One section's results (the figures of issue 7 it covers)."""
+    if section == "latency":
+        return latency.run(p, log_dir)
+    if section == "fanout":
+        return fanout.run(p["sizes"], p["broadcasts"], log_dir, whatif=p.get("whatif", False))
+    if section == "heartbeat":
+        return fanout.heartbeat_cost(
+            p["subscribers"], p["window_s"], log_dir, whatif=p.get("whatif", False)
+        )
+    if section == "scale":
+        return scale.run(p["sizes"], p["saves"], p["poll_window_s"], log_dir)
+    from . import kernel  # imports jupyter_client only when asked for
+
+    return kernel.run(p["saves"], log_dir)
 
 
 def write(results: dict[str, Any], out_dir: Path, update_doc: bool) -> list[Path]:
@@ -195,9 +201,15 @@ def main(argv: list[str] | None = None) -> int:
     except BaseException:
         print(f"benchmark failed; child logs kept in {log_dir}", file=sys.stderr)
         raise
-    written = write(results, args.out, update_doc=(mode == "full"))
+    errors = results.get("errors", {})
+    written = write(results, args.out, update_doc=(mode == "full" and not errors))
     print("\n".join(report.headline(results)))
     print("wrote " + ", ".join(str(p) for p in written))
+    if errors:
+        for section, error in errors.items():
+            print(f"section {section} FAILED: {error}", file=sys.stderr)
+        print(f"child logs kept in {log_dir}", file=sys.stderr)
+        return 1
     if args.logs is None:
         for f in log_dir.iterdir():
             f.unlink()

@@ -76,11 +76,14 @@ def _measure(kc: Any, port: int, path: Path, saves: int) -> dict[str, Any]:
     comms: queue.Queue[int] = queue.Queue()
     ready: dict[str, str] = {}
 
+    partial = [""]  # stream text arrives in chunks that need not end at a newline
+
     def hook(msg: dict[str, Any]) -> None:
         now = time.monotonic_ns()
         kind, content = msg["msg_type"], msg["content"]
         if kind == "stream":
-            for line in content.get("text", "").splitlines():
+            *complete, partial[0] = (partial[0] + content.get("text", "")).split("\n")
+            for line in complete:
                 if line.startswith(MARK):
                     lines.put((now, line))
         elif kind == "comm_msg" and content.get("data", {}).get("method") == "update":

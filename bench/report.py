@@ -227,6 +227,9 @@ def markdown(results: dict[str, Any]) -> str:
         ]
         md += [_summary_row(n, s) for n, s in kern.items() if isinstance(s, dict) and "p50" in s]
         md.append("")
+    md += [
+        f"**Section `{name}` failed**: {error}" for name, error in results.get("errors", {}).items()
+    ]
     md += ["**Headline**", "", *(f"- {line}" for line in headline(results)), ""]
     return "\n".join(md)
 
