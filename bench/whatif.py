@@ -44,8 +44,8 @@ def _plain_stream(conn: Any) -> Any:
     compression, no TLS), else None."""
     ws = getattr(conn.socket, "ws_connection", None)
     stream = getattr(ws, "stream", None)
-    if stream is None or getattr(ws, "_compressor", None) is not None:
-        return None
+    if stream is None or stream.closed() or getattr(ws, "_compressor", None) is not None:
+        return None  # the original path handles closed streams and compression
     return None if isinstance(stream, SSLIOStream) else stream
 
 

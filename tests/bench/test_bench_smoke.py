@@ -75,7 +75,9 @@ def test_tiny_run_writes_sane_results_and_leaves_no_process(tmp_path: Path) -> N
     assert _processes_with_env(f"TMPDIR={tmp}") == []
 
     results = json.loads((out / "tiny.json").read_text())
+    assert "errors" not in results, results["errors"]
     assert results["meta"]["mode"] == "tiny"
+    assert set(results["meta"]["section_seconds"]) == set(SECTIONS.split(","))
     assert results["meta"]["fd_limit"] >= 1024
 
     latency = results["latency"]
@@ -93,10 +95,13 @@ def test_tiny_run_writes_sane_results_and_leaves_no_process(tmp_path: Path) -> N
         # everyone had it only once the last one had it
         assert entry["per_subscriber_ms"]["max"] == pytest.approx(entry["all_have_it_ms"]["max"])
         assert entry["rss_after_bytes"] > 0 and entry["cpu_ms_per_broadcast"] >= 0
+        assert entry["client_cpu_ms_per_broadcast"] >= 0
 
     hb = results["heartbeat"]
     assert hb["cpu_s_on"] >= 0 and hb["cpu_s_off"] >= 0 and hb["lost_on"] == 0
+    assert hb["cpu_s_peer_on"] >= 0 and hb["lost_peer_on"] == 0  # websockets' keepalive
     assert math.isfinite(hb["cpu_us_per_connection_per_beat"])
+    assert math.isfinite(hb["cpu_us_per_connection_per_beat_peer"])
 
     (scale,) = results["scale"]["sizes"]
     assert scale["tenants"] == 10 and scale["cold_load_s"] > 0
