@@ -21,7 +21,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = argparse.ArgumentParser(prog="jupyter-hotconf", description="Configuration hot-reload for Jupyter.")
+    parser = argparse.ArgumentParser(
+        prog="jupyter-hotconf", description="Configuration hot-reload for Jupyter."
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     chosen = argv[0] if argv and argv[0] in COMMANDS else None
     for name, (module, help_text) in COMMANDS.items():
