@@ -2,14 +2,14 @@
  * The panel opened from the status item: one row per followed tenant (status, revision,
  * last change, last error) and a reconnect button.
  */
-import { VDomRenderer } from '@jupyterlab/ui-components';
 import React from 'react';
 
 import { HotConfModel } from './model';
 import { describeError } from './protocol';
 import { ago, ITenantState, summary } from './state';
+import { TickingRenderer } from './ticking';
 
-export class HotConfPanel extends VDomRenderer<HotConfModel> {
+export class HotConfPanel extends TickingRenderer<HotConfModel> {
   constructor(model: HotConfModel) {
     super(model);
     this.id = 'jp-hotconf-panel';
@@ -19,15 +19,6 @@ export class HotConfPanel extends VDomRenderer<HotConfModel> {
     this.title.closable = true;
   }
 
-  protected onAfterAttach(msg: any): void {
-    super.onAfterAttach(msg);
-    this._tick = window.setInterval(() => this.update(), 1000);
-  }
-
-  protected onBeforeDetach(msg: any): void {
-    window.clearInterval(this._tick);
-    super.onBeforeDetach(msg);
-  }
 
   render(): JSX.Element {
     const now = Date.now();
@@ -72,7 +63,6 @@ export class HotConfPanel extends VDomRenderer<HotConfModel> {
     );
   }
 
-  private _tick = 0;
 }
 
 namespace Private {

@@ -2,13 +2,13 @@
  * The status-bar item: a coloured dot and a one-line summary (tooltip only in compact mode).
  * It only renders the model; a 1 s tick keeps "5 s ago" current while attached.
  */
-import { VDomRenderer } from '@jupyterlab/ui-components';
 import React from 'react';
 
 import { HotConfModel } from './model';
+import { TickingRenderer } from './ticking';
 import { summary } from './state';
 
-export class HotConfStatus extends VDomRenderer<HotConfModel> {
+export class HotConfStatus extends TickingRenderer<HotConfModel> {
   constructor(model: HotConfModel, onClick: () => void) {
     super(model);
     this._onClick = onClick;
@@ -16,15 +16,6 @@ export class HotConfStatus extends VDomRenderer<HotConfModel> {
     this.title.caption = 'hotconf';
   }
 
-  protected onAfterAttach(msg: any): void {
-    super.onAfterAttach(msg);
-    this._tick = window.setInterval(() => this.update(), 1000);
-  }
-
-  protected onBeforeDetach(msg: any): void {
-    window.clearInterval(this._tick);
-    super.onBeforeDetach(msg);
-  }
 
   render(): JSX.Element | null {
     const status = this.model.status;
@@ -47,7 +38,6 @@ export class HotConfStatus extends VDomRenderer<HotConfModel> {
   }
 
   private _onClick: () => void;
-  private _tick = 0;
 }
 
 namespace Private {
