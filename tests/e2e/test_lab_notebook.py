@@ -39,10 +39,8 @@ def test_notebook_widget_follows_a_change_without_rerun(
     name = write_notebook(server)
     page.goto(server.lab_url(f"lab/tree/{name}"))
     page.locator(".jp-Notebook").wait_for(state="visible", timeout=120_000)
-    page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(
-        state="attached", timeout=120_000
-    )  # the kernel is up
-    # Run both cells with the toolbar's "run and select next" button.
+    # The kernel is connected once the status bar says so.
+    page.locator("#jp-main-statusbar", has_text="| Idle").wait_for(timeout=120_000)
     page.locator(".jp-CodeCell .jp-InputArea-editor").first.click()
     run = page.locator(
         '.jp-NotebookPanel-toolbar [data-command="notebook:run-cell-and-select-next"]'
