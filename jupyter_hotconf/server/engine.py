@@ -41,9 +41,11 @@ class HotConfEngine:
         *,
         broker: Broker | None = None,
         event_logger: Any = None,
+        contents_root: str | Path | None = None,
     ) -> None:
         self.settings = settings
         self.config_dir = Path(config_dir).absolute()
+        self.contents_root = Path(contents_root).absolute() if contents_root else None
         self.store = ConfigStore()
         self.broker: Broker = broker or LocalBroker()
         self.hub = ConfigHub(self.broker, self.store, settings.hub_limits())
@@ -143,4 +145,16 @@ class HotConfEngine:
             "connections": len(self.hub.connections),
             "tenants": len(self.tenants()),
             "epoch": self.store.epoch,
+            "config_dir_relative": self.config_dir_relative(),
         }
+
+    def config_dir_relative(self) -> str | None:
+        """The config dir relative to Jupyter's contents root (``configs``), so a frontend
+        can open a broken file at its line; None when it lies outside or there is no root."""
+        if self.contents_root is None:
+            return None
+        try:
+            rel = self.config_dir.resolve().relative_to(self.contents_root.resolve())
+        except ValueError:
+            return None
+        return rel.as_posix()

@@ -55,7 +55,10 @@ class HotConf(ExtensionApp, HotConfSettings):
 
     def initialize_settings(self) -> None:
         event_logger = getattr(self.serverapp, "event_logger", None)
-        self.engine = HotConfEngine(self, self.resolved_config_dir(), event_logger=event_logger)
+        root = self.serverapp.root_dir if self.serverapp else None
+        self.engine = HotConfEngine(
+            self, self.resolved_config_dir(), event_logger=event_logger, contents_root=root
+        )
         self.secret = secrets.token_urlsafe(32)
         self.settings[SECRET_SETTING] = self.secret
         self.engine.start()
