@@ -1,0 +1,64 @@
+"""The README's demo command starts JupyterLab with hotconf serving this repo's configs/."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from jupyter_hotconf.pytest_plugin import wait_until
+
+REPO = Path(__file__).resolve().parents[1]
+TOKEN = "demo-test-token"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def get_json(url: str) -> object | None:
+    request = urllib.request.Request(url, headers={"Authorization": f"token {TOKEN}"})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return json.loads(response.read())
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return None
+
+
+def test_demo_serves_the_repo_configs(tmp_path: Path) -> None:
+    port = free_port()
+    env = dict(
+        os.environ,
+        HOTCONF_SKIP_SETUP="1",
+        HOTCONF_DEMO_PORT=str(port),
+        JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+        JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
+    )
+    log = (tmp_path / "demo.log").open("w")
+    proc = subprocess.Popen(
+        ["bash", "scripts/demo", f"--IdentityProvider.token={TOKEN}"],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}/hotconf/api/"
+        tenants = wait_until(lambda: get_json(base + "tenants"), timeout=120, what="the demo")
+        assert sorted(t["tenant_id"] for t in tenants) == ["acme", "globex", "initech"]
+        assert all(t["valid"] for t in tenants)
+        info = get_json(base + "info")
+        assert isinstance(info, dict) and info["mode"] == "demo"
+        assert info["config_dir_relative"] == "configs"
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+        log.close()
