@@ -254,7 +254,7 @@ class ConfigSocket:
             nonlocal last
             last = time.monotonic()
 
-        conn.on_ping = alive  # type: ignore[method-assign]  # protocol pings count as life
+        conn.on_ping = alive  # type: ignore[method-assign,assignment]  # protocol pings count as life
         self.backoff.connected()
         self.error = None
         self._set_status("connected", None)

@@ -36,7 +36,7 @@ class LiveCell:
         self._sub: Subscription | None = None
 
     def start(self) -> None:
-        display(self.output)
+        display(self.output)  # type: ignore[no-untyped-call]
         self.run()
         self._sub = self.provider.on_change(self.run)
 
@@ -68,13 +68,17 @@ class LiveCell:
     def _execute(self, code: str) -> None:
         """Exec the body in the user namespace; show the last expression like a cell does."""
         tree = ast.parse(code, filename="<hotconf live cell>")
-        last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+        last = tree.body[-1] if tree.body else None
+        if isinstance(last, ast.Expr):
+            tree.body.pop()
+        else:
+            last = None
         ns = self.shell.user_ns
         exec(compile(tree, "<hotconf live cell>", "exec"), ns)
         if last is not None:
             value = eval(compile(ast.Expression(last.value), "<hotconf live cell>", "eval"), ns)
             if value is not None:
-                display(value)
+                display(value)  # type: ignore[no-untyped-call]
 
     def _error_output(self) -> dict[str, Any]:
         etype, evalue, tb = sys.exc_info()

@@ -56,7 +56,7 @@ def list_tenants(source: Source) -> list[str]:
 
 
 @magics_class
-class HotconfMagics(Magics):  # type: ignore[misc]
+class HotconfMagics(Magics):
     """Owns the providers made by ``%hotconf`` (one per tenant and source) and live cells."""
 
     def __init__(self, shell: Any) -> None:
@@ -121,7 +121,7 @@ class HotconfMagics(Magics):  # type: ignore[misc]
         head = "".join(f"<th>{c}</th>" for c in cols)
         table = f"<table><thead><tr>{head}</tr></thead><tbody>{cells}</tbody></table>"
         display({"text/plain": text if rows else "no hotconf providers",
-                 "text/html": table}, raw=True)
+                 "text/html": table}, raw=True)  # type: ignore[no-untyped-call]
 
     def close(self) -> None:
         for live in self.live_cells:

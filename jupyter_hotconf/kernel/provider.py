@@ -128,6 +128,7 @@ class ConfigProvider(HasTraits):
         else:
             self.source = discover(url, token, config_dir=config_dir)
             if self.source.kind == "local":
+                assert self.source.config_dir is not None  # discovery sets it for local mode
                 self._feed = DirFeed(
                     self.source.config_dir, self.tenant_id, debounce_ms=debounce_ms,
                     **self._feed_callbacks(),
@@ -188,7 +189,8 @@ class ConfigProvider(HasTraits):
     def live(self, fn: Callable[..., Any]) -> Subscription:
         """Run ``fn(cfg)`` (or ``fn()``) now and again after every change."""
         self._call_user(call_flexibly, fn, self)
-        return self.on_change(lambda _change: call_flexibly(fn, self))
+        sub: Subscription = self.on_change(lambda _change: call_flexibly(fn, self))
+        return sub
 
     async def wait_for_change(self, timeout: float | None = None) -> Change:
         """Wait for the next change; ``TimeoutError`` after ``timeout`` s."""
@@ -243,7 +245,7 @@ class ConfigProvider(HasTraits):
         self.close()
 
     # -- feeds → main thread -----------------------------------------------------------------------
-    def _feed_callbacks(self) -> dict[str, Callable[..., None]]:
+    def _feed_callbacks(self) -> dict[str, Any]:
         return {
             "on_update": lambda u: self._dispatcher.submit(self._apply, u),
             "on_invalid": lambda e: self._dispatcher.submit(self._apply_invalid, e),
@@ -325,7 +327,7 @@ class ConfigProvider(HasTraits):
     def _apply_valid(self) -> None:
         with self.hold_trait_notifications():
             self.valid = True
-            self.config_error = None
+            self.config_error = None  # type: ignore[assignment]  # Dict(allow_none=True)
 
     def _apply(self, u: Update, initial: bool = False) -> None:
         """Adopt ``u`` unless it is stale; fire one change if the config moved."""
@@ -363,7 +365,7 @@ class ConfigProvider(HasTraits):
             if sub.active and change.touches(sub.path):
                 self._call_user(sub.fn, change)
         for loop, fut in list(self._waiters):
-            loop.call_soon_threadsafe(lambda f=fut: f.done() or f.set_result(change))
+            loop.call_soon_threadsafe(_resolve_once, fut, change)
 
     def _call_user(self, fn: Callable[..., Any], *args: Any) -> None:
         """A raising callback is reported (``cfg.error``, the log) and never stops others."""
@@ -387,3 +389,9 @@ class ConfigProvider(HasTraits):
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _resolve_once(fut: Any, change: Change) -> None:
+    """Wake a ``wait_for_change`` waiter (on its own loop) unless it already timed out."""
+    if not fut.done():
+        fut.set_result(change)
