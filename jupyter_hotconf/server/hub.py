@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from tornado.ioloop import PeriodicCallback
+from tornado.iostream import IOStream
 from tornado.websocket import WebSocketClosedError
 
 from ..core import protocol
@@ -24,6 +25,7 @@ from ..core.errors import ProtocolError
 from ..core.protocol import CloseCode, MessageKind
 from ..core.store import Change, ConfigStore
 from ..core.tenants import tenant_allowed
+from . import fastwrite
 from .broker import Broker
 from .subscription import Subscription
 
@@ -31,6 +33,8 @@ log = logging.getLogger(__name__)
 
 PING_FRAME = protocol.PING.encode()
 PONG_FRAME = protocol.PONG.encode()
+#: One beat for a plain stream: the ``"Ping"`` text frame and a protocol ping, one write.
+BEAT_WIRE = fastwrite.text_frame(PING_FRAME) + fastwrite.PING_CONTROL
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,10 @@ class ConfigHub:
         self._buckets: dict[str, tuple[float, float]] = {}  # peer -> (tokens, at)
         self.closes: Counter[int] = Counter()  # close code -> count, for info and tests
         self.max_pending_seen = 0
+        #: Writes per path ("fast": encode-once straight to the stream, "slow":
+        #: ``write_message``), for tests and benchmarks; ``fast_path=False`` forces "slow".
+        self.writes: Counter[str] = Counter()
+        self.fast_path = True
         self._sweeper: PeriodicCallback | None = None
         self._unsubscribe = broker.subscribe(self._deliver)
 
@@ -253,15 +261,16 @@ class ConfigHub:
     def broadcast(self, change: Change) -> int:
         """Send ``change`` to its tenant's followers, encoding each frame variant once.
         Returns how many sockets it was written to."""
-        frames: dict[tuple[bool, tuple[str, ...]], bytes | None] = {}
+        frames: dict[tuple[bool, tuple[str, ...]], tuple[bytes, bytes] | None] = {}
         sent = 0
         for conn in self.receivers(change.tenant_id):
             variant = (conn.sub.v2, conn.sub.include)
             if variant not in frames:
-                frames[variant] = self._encode(change, conn.sub)
-            frame = frames[variant]
-            if frame is not None:
-                sent += self.send(conn, frame)
+                frame = self._encode(change, conn.sub)
+                frames[variant] = None if frame is None else (frame, fastwrite.text_frame(frame))
+            encoded = frames[variant]
+            if encoded is not None:
+                sent += self.send(conn, *encoded)
         log.info(
             "hotconf broadcast: tenant=%s change=%s revision=%d receivers=%d",
             change.tenant_id,
@@ -271,28 +280,60 @@ class ConfigHub:
         )
         return sent
 
-    def send(self, conn: Connection, frame: bytes) -> bool:
-        """Queue ``frame`` for ``conn`` unless it is a slow consumer (then close it 4413)."""
+    def send(self, conn: Connection, frame: bytes, wire: bytes | None = None) -> bool:
+        """Queue ``frame`` for ``conn`` unless it is a slow consumer (then close it 4413).
+
+        ``wire`` is ``frame`` already framed (``fastwrite.text_frame``), so a broadcast
+        frames once; a plain stream gets it directly, any other socket ``write_message``.
+        """
         if conn.closed:
             return False
-        size = len(frame)
-        limit = self.limits.max_pending_bytes
-        if limit and conn.pending and conn.pending + size > limit:
-            self.close(
-                conn,
-                CloseCode.SLOW_CONSUMER,
-                f"slow consumer: {conn.pending} bytes unsent (max_pending_bytes={limit})",
-            )
+        stream = fastwrite.plain_stream(conn.socket) if self.fast_path else None
+        if stream is not None:
+            return self._write_fast(conn, stream, wire or fastwrite.text_frame(frame))
+        if self._too_slow(conn, conn.pending, len(frame)):
             return False
         try:
             written = conn.socket.write_message(frame)
         except WebSocketClosedError:
             self.unregister(conn)
             return False
-        conn.pending += size
+        self.writes["slow"] += 1
+        conn.pending += len(frame)
         self.max_pending_seen = max(self.max_pending_seen, conn.pending)
         future: Any = written
+        size = len(frame)
         future.add_done_callback(lambda f: self._flushed(conn, size, f))
+        return True
+
+    def _too_slow(self, conn: Connection, pending: int, size: int) -> bool:
+        """Close ``conn`` 4413 if ``size`` more bytes would pass ``max_pending_bytes``."""
+        limit = self.limits.max_pending_bytes
+        if limit and pending and pending + size > limit:
+            self.close(
+                conn,
+                CloseCode.SLOW_CONSUMER,
+                f"slow consumer: {pending} bytes unsent (max_pending_bytes={limit})",
+            )
+            return True
+        return False
+
+    def _write_fast(self, conn: Connection, stream: IOStream, wire: bytes) -> bool:
+        """Write ready-made frame bytes to a plain stream; unsent bytes are read from the
+        stream itself (no callback per write). A dead socket closes that connection only."""
+        pending = fastwrite.unsent(stream)  # every write to this stream, whichever path
+        if self._too_slow(conn, pending, len(wire)):
+            return False
+        try:
+            queued = fastwrite.write(stream, wire)
+        except OSError as err:  # StreamClosedError too
+            log.debug("hotconf: %r is gone: %s", conn, err)
+            self.unregister(conn)
+            if not stream.closed():
+                stream.close(exc_info=err)  # the handler's on_close follows
+            return False
+        self.writes["fast"] += 1
+        self.max_pending_seen = max(self.max_pending_seen, pending + queued)
         return True
 
     @staticmethod
@@ -324,7 +365,8 @@ class ConfigHub:
             self.send(conn, PONG_FRAME)
 
     def sweep(self) -> None:
-        """The one heartbeat: close the silent, ping the rest ("Ping" + a protocol ping)."""
+        """The one heartbeat: close the silent, ping the rest ("Ping" + a protocol ping,
+        one pre-built write per plain stream)."""
         now = self.clock()
         timeout = self.limits.heartbeat_timeout_s
         for conn in list(self.connections):
@@ -336,7 +378,10 @@ class ConfigHub:
                     f"heartbeat timeout: nothing received for {silent:.1f}s",
                 )
                 continue
-            if self.send(conn, PING_FRAME):
+            stream = fastwrite.plain_stream(conn.socket) if self.fast_path else None
+            if stream is not None:
+                self._write_fast(conn, stream, BEAT_WIRE)
+            elif self.send(conn, PING_FRAME):
                 try:
                     conn.socket.ping(b"")
                 except WebSocketClosedError:

@@ -1,0 +1,121 @@
+"""Issue 7: the hub's encode-once fast path — taken for plain streams, byte-identical to
+``write_message``, left for compressed connections, and a dead socket loses only itself."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import struct
+from collections.abc import Callable
+
+import pytest
+
+from jupyter_hotconf.pytest_plugin import DEADLINE_S
+from jupyter_hotconf.server import fastwrite
+
+from .conftest import RawClient
+from .test_limits import big_change, still_served
+
+QUIET = 3600.0  # heartbeat interval that never fires within a test
+
+
+async def until(predicate: Callable[[], bool], what: str) -> None:
+    """Wait on the test's own loop (the server runs on it) for ``predicate``, with a deadline."""
+    deadline = asyncio.get_running_loop().time() + DEADLINE_S
+    while not predicate():
+        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.01)  # paces the check; the loop serves the sockets meanwhile
+
+
+async def raw_frame(raw: RawClient) -> bytes:
+    """The next frame exactly as it came off the wire (header included)."""
+
+    async def read() -> bytes:
+        head = await raw.reader.readexactly(2)
+        size = head[1] & 0x7F
+        extra = b""
+        if size == 126:
+            extra = await raw.reader.readexactly(2)
+            size = struct.unpack("!H", extra)[0]
+        elif size == 127:
+            extra = await raw.reader.readexactly(8)
+            size = struct.unpack("!Q", extra)[0]
+        return head + extra + await raw.reader.readexactly(size)
+
+    return await asyncio.wait_for(read(), DEADLINE_S)
+
+
+def test_text_frame_lengths() -> None:
+    assert fastwrite.text_frame(b"ab") == b"\x81\x02ab"
+    assert fastwrite.text_frame(b"x" * 126)[:4] == b"\x81\x7e\x00\x7e"
+    assert fastwrite.text_frame(b"x" * 65536)[:10] == b"\x81\x7f" + struct.pack("!Q", 65536)
+
+
+@pytest.mark.asyncio
+async def test_fast_path_taken_and_byte_identical_to_write_message(standalone_factory) -> None:
+    srv = standalone_factory(heartbeat_interval_s=QUIET, heartbeat_timeout_s=QUIET)
+    raw = await RawClient.open(srv.server.port, "/ws?protocol=2&tenant_id=acme&include=config")
+    await raw_frame(raw)  # the Snapshot
+    epoch = srv.engine.store.epoch
+    # one frame per header form: 7-bit, 16-bit and 64-bit payload lengths
+    changes = [big_change(epoch, n + 1, size) for n, size in enumerate((10, 300, 70_000))]
+    received: dict[bool, list[bytes]] = {}
+    for fast in (True, False):
+        srv.hub.fast_path = fast
+        before = srv.hub.writes.copy()
+        for change in changes:
+            assert srv.hub.broadcast(change) == 1
+        received[fast] = [await raw_frame(raw) for _ in changes]
+        taken = srv.hub.writes - before
+        assert taken == ({"fast": 3} if fast else {"slow": 3})
+    assert received[True] == received[False]
+    assert received[True][2][1] == 127 and b'"revision":3' in received[True][2]
+    raw.close()
+
+
+@pytest.mark.asyncio
+async def test_compressed_connection_falls_back(standalone_factory) -> None:
+    srv = standalone_factory(
+        compression=True, heartbeat_interval_s=QUIET, heartbeat_timeout_s=QUIET
+    )
+    deflated = await srv.client("tenant_id=acme", compression_options={})
+    plain = await srv.client("tenant_id=acme")  # did not ask for permessage-deflate
+    before = srv.hub.writes.copy()
+    srv.engine.publish([big_change(srv.engine.store.epoch, 1, size=5000)])
+    for client in (deflated, plain):
+        assert (await client.recv())["ConfigChanged"]["revision"] == 1
+    assert srv.hub.writes - before == {"slow": 1, "fast": 1}
+    negotiated = [c.socket.ws_connection._compressor is not None for c in srv.hub.connections]
+    assert sorted(negotiated) == [False, True]
+
+
+@pytest.mark.asyncio
+async def test_dead_socket_closes_only_its_connection(standalone_factory) -> None:
+    srv = standalone_factory(heartbeat_interval_s=QUIET, heartbeat_timeout_s=QUIET)
+    healthy = await srv.client("tenant_id=acme")
+    doomed = await RawClient.open(srv.server.port, "/ws?tenant_id=acme")
+    await until(lambda: len(srv.hub.connections) == 2, "both registered")
+    port = doomed.writer.get_extra_info("sockname")[1]
+    [conn] = [
+        c for c in srv.hub.connections
+        if c.socket.ws_connection.stream.socket.getpeername()[1] == port  # type: ignore[attr-defined]
+    ]
+    stream = conn.socket.ws_connection.stream  # type: ignore[attr-defined]
+    stream.socket.shutdown(socket.SHUT_WR)  # the next send() fails with EPIPE
+    srv.engine.publish([big_change(srv.engine.store.epoch, 1, size=10)])
+    assert (await healthy.recv())["ConfigChanged"]["revision"] == 1
+    await until(lambda: len(srv.hub.connections) == 1 and stream.closed(), "the dead one gone")
+    assert conn.closed and conn not in srv.hub.connections
+    await still_served(srv, healthy)
+    doomed.close()
+
+
+@pytest.mark.asyncio
+async def test_heartbeat_is_one_fast_write_of_ping_and_protocol_ping(standalone_factory) -> None:
+    srv = standalone_factory(heartbeat_interval_s=0.1, heartbeat_timeout_s=30)
+    raw = await RawClient.open(srv.server.port, "/ws?tenant_id=acme")
+    for _ in range(3):
+        assert await raw.frame() == (0x1, b'"Ping"')
+        assert await raw.frame() == (0x9, b"")
+    assert srv.hub.writes["fast"] >= 3 and srv.hub.writes["slow"] == 0
+    raw.close()
