@@ -68,17 +68,23 @@ def page(browser: Any) -> Iterator[Any]:
 def lab(
     tmp_path: Path, hotconf_dir: Path, labextension_installed: None
 ) -> Iterator[Callable[..., LabServer]]:
-    """Factory: ``lab(base_url="/", settings={...})`` starts a server on a copy of
-    ``hotconf_dir``; every server is stopped (kernels first) at teardown."""
+    """Factory: ``lab(base_url="/", settings={...}, **LabServer fields)`` starts a server on a
+    copy of ``hotconf_dir``; every server is stopped (kernels first) at teardown."""
     servers: list[LabServer] = []
 
-    def start(base_url: str = "/", settings: dict[str, Any] | None = None) -> LabServer:
+    def start(
+        base_url: str = "/", settings: dict[str, Any] | None = None, **options: Any
+    ) -> LabServer:
         n = len(servers)
         root = tmp_path / f"root{n}"
         root.mkdir()
         copy_configs(hotconf_dir, root)
         server = LabServer(
-            home=tmp_path / f"home{n}", root=root, base_url=base_url, settings=settings or {}
+            home=tmp_path / f"home{n}",
+            root=root,
+            base_url=base_url,
+            settings=settings or {},
+            **options,
         )
         servers.append(server)
         server.start()

@@ -44,6 +44,14 @@ class LabServer:
     port: int = field(default_factory=free_port)
     token: str = field(default_factory=lambda: secrets.token_hex(16))
     proc: subprocess.Popen[bytes] | None = None
+    #: ``HotConf.mode`` of the server (``prod`` hides the status item).
+    mode: str = "dev"
+    #: False: the labextension stays installed but the server extension is off (its routes 404).
+    server_extension: bool = True
+    #: The Python module serving the front end: ``jupyterlab``, or ``notebook`` for Notebook 7.
+    app: str = "jupyterlab"
+    #: Extra command-line flags, e.g. ``--LabApp.expose_app_in_browser=True``.
+    extra_args: list[str] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -76,7 +84,9 @@ class LabServer:
         config.mkdir(parents=True, exist_ok=True)
         # Explicit, so the test does not depend on the auto-enable file of the install.
         (config / "jupyter_server_config.json").write_text(
-            json.dumps({"ServerApp": {"jpserver_extensions": {"jupyter_hotconf": True}}})
+            json.dumps(
+                {"ServerApp": {"jpserver_extensions": {"jupyter_hotconf": self.server_extension}}}
+            )
         )
         user = self.home / "settings" / "jupyter-hotconf"
         user.mkdir(parents=True, exist_ok=True)
@@ -93,7 +103,7 @@ class LabServer:
         self.log_path = self.home / f"lab-{self.port}.log"
         out = self.log_path.open("ab")
         cmd = [
-            sys.executable, "-m", "jupyterlab",
+            sys.executable, "-m", self.app,
             "--allow-root",
             "--no-browser",
             "--ServerApp.open_browser=False",
@@ -104,10 +114,11 @@ class LabServer:
             f"--ServerApp.root_dir={self.root}",
             f"--IdentityProvider.token={self.token}",
             "--LabApp.news_url=",
-            "--HotConf.mode=dev",
+            f"--HotConf.mode={self.mode}",
             # Explicit: HotConf inherits JupyterApp.config_dir, which shadows the default
             # "configs under the root" (reported to the server side).
             f"--HotConf.config_dir={self.config_dir}",
+            *self.extra_args,
         ]  # fmt: skip
         self.proc = subprocess.Popen(
             cmd, cwd=self.root, env=self._env(), stdout=out, stderr=subprocess.STDOUT,
@@ -121,7 +132,8 @@ class LabServer:
         if self.proc is not None and self.proc.poll() is not None:
             raise RuntimeError(f"jupyter lab exited {self.proc.returncode}:\n{self.tail()}")
         try:
-            self.api("hotconf/api/info")
+            # Without the server extension its routes 404: the server's own status then.
+            self.api("hotconf/api/info" if self.server_extension else "api/status")
         except (OSError, urllib.error.URLError):
             return False
         return True
