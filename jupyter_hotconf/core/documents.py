@@ -34,9 +34,9 @@ _LOAD_ATTEMPTS = 3
 JSONObject = dict[str, Any]
 
 __all__ = [
-    "DEFAULT_MAX_FILE_BYTES", "MAX_DEPTH", "JSONObject", "LoadResult", "canonical_json",
-    "checksum", "deep_merge", "load_defaults", "load_schema", "load_tenant", "parse_document",
-    "read_document", "validate_schema",
+    "DEFAULT_MAX_FILE_BYTES", "MAX_DEPTH", "JSONObject", "LoadResult", "Shared", "canonical_json",
+    "checksum", "deep_merge", "load_defaults", "load_schema", "load_shared", "load_tenant",
+    "parse_document", "read_document", "validate_schema",
 ]
 
 PARSERS = {".json": parse_json, ".yaml": parse_yaml, ".yml": parse_yaml, ".toml": parse_toml}
@@ -249,6 +249,10 @@ def load_schema(layout: ConfigLayout, *, max_file_bytes: int = DEFAULT_MAX_FILE_
     JSONObject | None
 ):
     """The parsed and checked ``schema.json`` (None if absent); errors name ``schema.json``."""
+    return _load_schema(layout, max_file_bytes)
+
+
+def _load_schema(layout: ConfigLayout, max_file_bytes: int) -> JSONObject | None:
     path = layout.schema_file()
     if path is None:
         return None
@@ -258,6 +262,34 @@ def load_schema(layout: ConfigLayout, *, max_file_bytes: int = DEFAULT_MAX_FILE_
     except InvalidDocument as err:
         raise _with_location(err, source.data.decode("utf-8-sig"), ".json") from None
     return source.config
+
+
+@dataclass(frozen=True)
+class Shared:
+    """``defaults.*`` and ``schema.json`` read, parsed and checked ONCE for a batch of tenant
+    loads (issue 7: re-reading them per tenant was two thirds of a cold load). Immutable, so
+    threads may share it; it is only as fresh as the moment it was read, which is why the
+    watcher takes a new one for every batch (a change to either file starts a new batch).
+    A broken file is kept as its error and reported by every tenant, as without it."""
+
+    defaults: _Source | None = None
+    schema: JSONObject | None = None
+    defaults_error: InvalidDocument | None = None
+    schema_error: InvalidDocument | None = None
+
+
+def load_shared(layout: ConfigLayout, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Shared:
+    """Read ``defaults.*`` and ``schema.json`` for ``load_tenant(..., shared=)``.
+
+    Raises ``FileNotFoundError`` if one vanished while read (take another, or load without).
+    """
+    found: dict[str, Any] = {}
+    for name, load in (("defaults", _load_defaults_source), ("schema", _load_schema)):
+        try:
+            found[name] = load(layout, max_file_bytes)
+        except InvalidDocument as err:
+            found[f"{name}_error"] = err
+    return Shared(**found)
 
 
 def _blame(err: InvalidDocument, tenant: _Source, defaults: _Source | None) -> InvalidDocument:
@@ -283,7 +315,11 @@ def _has_path(obj: Any, parts: tuple[str, ...]) -> bool:
 
 
 def load_tenant(
-    layout: ConfigLayout, tenant_id: str, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    layout: ConfigLayout,
+    tenant_id: str,
+    *,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    shared: Shared | None = None,
 ) -> LoadResult:
     """Read the tenant's file, merge ``defaults.*`` under it, validate against ``schema.json``.
 
@@ -291,17 +327,26 @@ def load_tenant(
     dir: each an ``InvalidDocument``. No file at all → ``LoadResult(exists=False)``.
     A schema error is reported against the file the failing value came from (the tenant's
     own file, or ``defaults.*`` when the tenant does not set that value).
+    ``shared`` (from ``load_shared``) stands for ``defaults.*`` and ``schema.json``, so a
+    batch reads them once; without it they are read now.
     """
     tenant_id = validate_tenant_id(tenant_id)
     for _ in range(_LOAD_ATTEMPTS):  # a file deleted mid-load: look again
         try:
-            return _load_once(layout, tenant_id, max_file_bytes)
+            return _load_once(layout, tenant_id, max_file_bytes, shared)
         except FileNotFoundError:
             log.debug("a file of tenant %s vanished while it was loaded; looking again", tenant_id)
-    return _load_once(layout, tenant_id, max_file_bytes)
+            shared = None  # maybe it was defaults or schema: read them afresh
+    return _load_once(layout, tenant_id, max_file_bytes, shared)
 
 
-def _load_once(layout: ConfigLayout, tenant_id: str, max_file_bytes: int) -> LoadResult:
+def _shared_now(shared: Shared | None, layout: ConfigLayout, max_file_bytes: int) -> Shared:
+    return shared if shared is not None else load_shared(layout, max_file_bytes=max_file_bytes)
+
+
+def _load_once(
+    layout: ConfigLayout, tenant_id: str, max_file_bytes: int, shared: Shared | None
+) -> LoadResult:
     files = layout.tenant_files(tenant_id)
     if not files:
         return LoadResult(tenant_id, exists=False)
@@ -309,8 +354,11 @@ def _load_once(layout: ConfigLayout, tenant_id: str, max_file_bytes: int) -> Loa
         path = _one_of(layout, files, f"two files for tenant {tenant_id!r}")
         assert path is not None
         tenant = _read_contained(layout, path, max_file_bytes)
-        defaults = _load_defaults_source(layout, max_file_bytes)
-        schema = load_schema(layout, max_file_bytes=max_file_bytes)
+        shared = _shared_now(shared, layout, max_file_bytes)
+        for error in (shared.defaults_error, shared.schema_error):  # one instance, not raised
+            if error is not None:  # again: a re-raise would grow its traceback per tenant
+                return LoadResult(tenant_id, exists=True, error=error)
+        defaults, schema = shared.defaults, shared.schema
         merged = tenant.config if defaults is None else deep_merge(defaults.config, tenant.config)
         if schema is not None:
             try:

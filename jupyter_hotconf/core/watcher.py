@@ -20,7 +20,7 @@ from pathlib import Path
 from watchdog.events import FileSystemEvent
 
 from .debounce import Debouncer
-from .documents import DEFAULT_MAX_FILE_BYTES, LoadResult, load_tenant
+from .documents import DEFAULT_MAX_FILE_BYTES, LoadResult, Shared, load_shared, load_tenant
 from .errors import InvalidDocument
 from .eventmap import ALL, EventMapper
 from .fanout import ChangeCallback, ChangeFanout
@@ -147,8 +147,9 @@ class FileWatcher:
         else:
             self._slot.arm()  # before loading, so nothing written during the load is missed
         self._stamps = take_stamps(self._layout)
+        shared = self._shared()
         for tenant in self._tenants_to_load({ALL}):
-            result = self._load(tenant)
+            result = self._load(tenant, shared)
             if result is not None:
                 self._store.apply(result)
         self._worker = threading.Thread(target=self._run, name="hotconf-watcher", daemon=True)
@@ -283,9 +284,20 @@ class FileWatcher:
             tenants |= set(self._store.tenant_ids()) | set(self._layout.scan_tenants())
         return sorted(tenants)
 
-    def _load(self, tenant: str) -> LoadResult | None:
+    def _shared(self) -> Shared | None:
+        """``defaults.*`` and ``schema.json`` read once for this batch (None: each load reads
+        them itself). A change to either after this read starts another batch."""
         try:
-            return load_tenant(self._layout, tenant, max_file_bytes=self._max_file_bytes)
+            return load_shared(self._layout, max_file_bytes=self._max_file_bytes)
+        except Exception:  # vanished mid-read, or worse: the per-tenant path decides
+            log.debug("cannot read defaults/schema once for the batch", exc_info=True)
+            return None
+
+    def _load(self, tenant: str, shared: Shared | None) -> LoadResult | None:
+        try:
+            return load_tenant(
+                self._layout, tenant, max_file_bytes=self._max_file_bytes, shared=shared
+            )
         except Exception:
             log.exception("cannot reload tenant %s; its last good config stays", tenant)
             return None
@@ -302,8 +314,9 @@ class FileWatcher:
             return  # the whole dir is gone: keep every last good config until it returns
         confirm = set() if ALL in keys else reread - keys
         changes: list[Change] = []
+        shared = self._shared()
         for tenant in self._tenants_to_load(keys | reread):
-            result = self._load(tenant)
+            result = self._load(tenant, shared)
             if result is None:
                 continue
             self.stats["reloads"] += 1
