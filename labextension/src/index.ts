@@ -50,6 +50,10 @@ const plugin: JupyterFrontEndPlugin<IHotConf> = {
         if (!panel || panel.isDisposed) {
           panel = new HotConfPanel(model);
           app.shell.add(panel, 'main', { mode: 'split-right' });
+          if (!panel.isAttached) {
+            // Notebook 7's shell keeps one widget in its main area: use its right side panel.
+            app.shell.add(panel, 'right', { rank: 1000 });
+          }
         }
         app.shell.activateById(panel.id);
       }
