@@ -49,8 +49,8 @@ PLANS: dict[str, dict[str, Any]] = {
             "ours-500": 40,
             "poll": 20,
         },
-        "fanout": {"sizes": [1000, 5000], "broadcasts": 10, "whatif": True},
-        "heartbeat": {"subscribers": 1000, "window_s": 5.0, "whatif": True},
+        "fanout": {"sizes": [1000, 5000], "broadcasts": 10},
+        "heartbeat": {"subscribers": 1000, "window_s": 5.0},
         "scale": {"sizes": [10, 1000], "saves": 20, "poll_window_s": 5.0},
         "kernel": {"saves": 20},
     },
@@ -63,8 +63,8 @@ PLANS: dict[str, dict[str, Any]] = {
             "ours-500": 200,
             "poll": 60,
         },
-        "fanout": {"sizes": [1000, 5000, 10000], "broadcasts": 20, "whatif": True},
-        "heartbeat": {"subscribers": 5000, "window_s": 10.0, "whatif": True},
+        "fanout": {"sizes": [1000, 5000, 10000], "broadcasts": 20},
+        "heartbeat": {"subscribers": 5000, "window_s": 10.0},
         "scale": {"sizes": [10, 1000, 10000], "saves": 50, "poll_window_s": 10.0},
         "kernel": {"saves": 50},
     },
@@ -107,11 +107,9 @@ def run_section(section: str, p: dict[str, Any], log_dir: Path) -> Any:
     if section == "latency":
         return latency.run(p, log_dir)
     if section == "fanout":
-        return fanout.run(p["sizes"], p["broadcasts"], log_dir, whatif=p.get("whatif", False))
+        return fanout.run(p["sizes"], p["broadcasts"], log_dir)
     if section == "heartbeat":
-        return fanout.heartbeat_cost(
-            p["subscribers"], p["window_s"], log_dir, whatif=p.get("whatif", False)
-        )
+        return fanout.heartbeat_cost(p["subscribers"], p["window_s"], log_dir)
     if section == "scale":
         return scale.run(p["sizes"], p["saves"], p["poll_window_s"], log_dir)
     from . import kernel  # imports jupyter_client only when asked for

@@ -27,8 +27,6 @@ from .systems import TENANT, Server, make_config_dir, save, start_ours, start_pe
 
 log = logging.getLogger(__name__)
 PER_PROCESS = 5000
-#: the hub fix prototyped in ``bench/whatif.py``, measured as ``ours-fix``
-FIX = ("--direct-send", "--fast-sweep")
 
 
 def _connect(server: Server, n: int, log_dir: Path) -> list[Swarm]:
@@ -102,10 +100,10 @@ def measure(server: Server, path: Path, n: int, broadcasts: int, log_dir: Path) 
     }
 
 
-def heartbeat_cost(n: int, window_s: float, log_dir: Path, whatif: bool = False) -> dict[str, Any]:
+def heartbeat_cost(n: int, window_s: float, log_dir: Path) -> dict[str, Any]:
     """Idle CPU of ``n`` connections with a 1 s heartbeat minus the same with it off — ours,
-    ours with the hub fix of ``bench/whatif.py`` (``whatif``), and, for scale, the peer
-    with ``websockets``' own keepalive (a task per connection) at the same interval."""
+    and, for scale, the peer with ``websockets``' own keepalive (a task per connection) at
+    the same interval."""
     out: dict[str, Any] = {"subscribers": n, "window_s": window_s, "interval_s": 1.0}
     runs: list[tuple[str, str, dict[str, Any]]] = [
         ("off", "ours", {}),
@@ -113,8 +111,6 @@ def heartbeat_cost(n: int, window_s: float, log_dir: Path, whatif: bool = False)
         ("peer_off", "peer", {}),
         ("peer_on", "peer", {"ping_interval_s": 1.0}),
     ]
-    if whatif:
-        runs.append(("on_fix", "ours", {"heartbeat_s": 1.0, "whatif": FIX}))
     with tempfile.TemporaryDirectory(prefix="hotconf-bench-hb-") as tmp:
         for label, system, kwargs in runs:
             root = make_config_dir(Path(tmp) / label)
@@ -135,7 +131,6 @@ def heartbeat_cost(n: int, window_s: float, log_dir: Path, whatif: bool = False)
     beats = window_s / out["interval_s"]
     for label, base, suffix in (
         ("on", "off", ""),
-        ("on_fix", "off", "_fix"),
         ("peer_on", "peer_off", "_peer"),
     ):
         if f"cpu_s_{label}" not in out:
@@ -146,19 +141,15 @@ def heartbeat_cost(n: int, window_s: float, log_dir: Path, whatif: bool = False)
     return out
 
 
-def run(sizes: list[int], broadcasts: int, log_dir: Path, whatif: bool = False) -> dict[str, Any]:
-    """``{"ours": [per size…], "peer": [per size…]}`` (and ``"ours-fix"`` with ``whatif``:
-    ours with the hub fix that ``bench/whatif.py --direct-send`` prototypes)."""
-    names = ("ours", "ours-fix", "peer") if whatif else ("ours", "peer")
+def run(sizes: list[int], broadcasts: int, log_dir: Path) -> dict[str, Any]:
+    """``{"ours": [per size…], "peer": [per size…]}``."""
+    names = ("ours", "peer")
     out: dict[str, Any] = {name: [] for name in names}
     with tempfile.TemporaryDirectory(prefix="hotconf-bench-fan-") as tmp:
         for n in sizes:
             for name in names:
                 root = make_config_dir(Path(tmp) / f"{name}-{n}")
-                if name == "peer":
-                    server = start_peer(root, log_dir)
-                else:
-                    server = start_ours(root, log_dir, whatif=FIX if name == "ours-fix" else ())
+                server = (start_peer if name == "peer" else start_ours)(root, log_dir)
                 try:
                     log.info("fan-out: %s to %d subscribers", name, n)
                     result = measure(

@@ -60,7 +60,7 @@ def main() -> int:
         help="profile 10 s of idle heartbeats (1 s interval) instead",
     )
     parser.add_argument(
-        "--whatif", default="", help="comma-separated bench.whatif patches, e.g. nodelay,fast-send"
+        "--whatif", default="", help="comma-separated bench.whatif patches, e.g. nodelay"
     )
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
     args = parser.parse_args()

@@ -55,27 +55,26 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             "ms",
         )
     fan = results.get("fanout", {})
-    for name in [n for n in ("ours", "ours-fix") if fan.get(n)]:
-        biggest = max(e["subscribers"] for e in fan[name])
-        ours = _size(results, name, biggest)
+    if fan.get("ours"):
+        biggest = max(e["subscribers"] for e in fan["ours"])
+        ours = _size(results, "ours", biggest)
         peer = _size(results, "peer", biggest)
         assert ours is not None
-        tag = "" if name == "ours" else " [with the proposed hub fix]"
         add(
-            f"fan-out to {biggest:,}: per-subscriber p99 ≤ 250 ms{tag}",
+            f"fan-out to {biggest:,}: per-subscriber p99 ≤ 250 ms",
             ours["per_subscriber_ms"]["p99"],
             250,
             "ms",
         )
         if peer is not None:
             add(
-                f"fan-out to {biggest:,}: p99 ours / peer ≤ 1.0{tag}",
+                f"fan-out to {biggest:,}: p99 ours / peer ≤ 1.0",
                 ratio(ours["per_subscriber_ms"]["p99"], peer["per_subscriber_ms"]["p99"]),
                 1.0,
                 "x",
             )
         add(
-            f"RSS per idle connection ({biggest:,}) ≤ 16 KiB{tag}",
+            f"RSS per idle connection ({biggest:,}) ≤ 16 KiB",
             ours["rss_per_connection_bytes"] / KIB,
             16,
             "KiB",
@@ -115,22 +114,21 @@ def headline(results: dict[str, Any]) -> list[str]:
                 f"latency naive-poll/ours(0 ms): p50 "
                 f"{ratio(lat['poll']['summary']['p50'], o['p50']):.0f}x"
             )
-    for name in ("ours", "ours-fix"):
-        for entry in results.get("fanout", {}).get(name, []):
-            n = entry["subscribers"]
-            peer = _size(results, "peer", n)
-            if peer is None:
-                continue
-            lines.append(
-                f"fan-out {n:,} {name}/peer: all-have-it p50 "
-                f"{ratio(entry['all_have_it_ms']['p50'], peer['all_have_it_ms']['p50']):.2f}x, "
-                f"per-sub p99 "
-                f"{ratio(entry['per_subscriber_ms']['p99'], peer['per_subscriber_ms']['p99']):.2f}x"
-                f", CPU/broadcast "
-                f"{ratio(entry['cpu_ms_per_broadcast'], peer['cpu_ms_per_broadcast']):.2f}x, "
-                f"RSS/conn "
-                f"{ratio(entry['rss_per_connection_bytes'], peer['rss_per_connection_bytes']):.2f}x"
-            )
+    for entry in results.get("fanout", {}).get("ours", []):
+        n = entry["subscribers"]
+        peer = _size(results, "peer", n)
+        if peer is None:
+            continue
+        lines.append(
+            f"fan-out {n:,} ours/peer: all-have-it p50 "
+            f"{ratio(entry['all_have_it_ms']['p50'], peer['all_have_it_ms']['p50']):.2f}x, "
+            f"per-sub p99 "
+            f"{ratio(entry['per_subscriber_ms']['p99'], peer['per_subscriber_ms']['p99']):.2f}x"
+            f", CPU/broadcast "
+            f"{ratio(entry['cpu_ms_per_broadcast'], peer['cpu_ms_per_broadcast']):.2f}x, "
+            f"RSS/conn "
+            f"{ratio(entry['rss_per_connection_bytes'], peer['rss_per_connection_bytes']):.2f}x"
+        )
     for t in targets(results):
         lines.append(
             f"[{'met' if t['met'] else 'MISS'}] {t['target']}: "
@@ -163,7 +161,7 @@ def markdown(results: dict[str, Any]) -> str:
             "subscribers' CPU/broadcast (ms) | RSS/idle conn (KiB) |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
-        for name in ("ours", "ours-fix", "peer"):
+        for name in ("ours", "peer"):
             for e in fan.get(name, []):
                 md.append(
                     f"| {LABELS[name]} | {e['subscribers']:,} | {e['broadcasts']} | "
@@ -191,12 +189,6 @@ def markdown(results: dict[str, Any]) -> str:
                 "task per connection): "
                 f"{_fmt(hb['cpu_us_per_connection_per_beat_peer'], 2)} µs per connection per "
                 "beat.",
-                "",
-            ]
-        if "cpu_us_per_connection_per_beat_fix" in hb:
-            md += [
-                "With the proposed hub fix (`bench/whatif.py --direct-send`): "
-                f"{_fmt(hb['cpu_us_per_connection_per_beat_fix'], 2)} µs per connection per beat.",
                 "",
             ]
     scale = results.get("scale", {})
@@ -242,7 +234,6 @@ LABELS = {
     "ours-100": "jupyter-hotconf, default 100 ms",
     "ours-500": "jupyter-hotconf, 500 ms (seed)",
     "ours": "jupyter-hotconf",
-    "ours-fix": "jupyter-hotconf + proposed hub fix (whatif)",
 }
 
 
@@ -269,7 +260,7 @@ def plots(results: dict[str, Any], out_dir: Path, stem: str) -> list[Path]:
     fan = results.get("fanout", {})
     if fan.get("ours"):
         fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.6))
-        for color, name in enumerate(n for n in ("ours", "ours-fix", "peer") if fan.get(n)):
+        for color, name in enumerate(n for n in ("ours", "peer") if fan.get(n)):
             xs = [e["subscribers"] for e in fan[name]]
             style = {"color": f"C{color}"}
             a1.plot(

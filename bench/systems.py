@@ -56,8 +56,8 @@ def start_ours(
 ) -> Server:
     """``jupyter-hotconf serve`` on a free port; ready when ``GET /health`` answers.
 
-    ``whatif`` (e.g. ``("--nodelay", "--fast-send")``) runs it through ``bench.whatif``'s
-    patches instead, to measure a proposed fix side by side.
+    ``whatif`` (e.g. ``("--nodelay",)``) runs it through ``bench.whatif``'s
+    patches instead, to measure a proposed change side by side.
     """
     port = free_port()
     launcher = ["bench.whatif", *whatif] if whatif else ["jupyter_hotconf.cli"]
