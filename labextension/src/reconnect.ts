@@ -1,8 +1,9 @@
 /**
  * The reconnect policy, the same as the kernel's (DESIGN.md §7): wait `base` ms doubling up
  * to `max` ms with FULL jitter (a uniform draw in [0, cap]), so a restarted server is not
- * hit by every browser at once; after `maxAttempts` failures the link is reported as
- * `error` but retries go on every `max` ms. Pure: randomness is injected for tests.
+ * hit by every browser at once; once `maxAttempts` reconnect attempts failed too the link is
+ * reported as `error` and retries go on every `max` ms (as `Backoff` in the kernel: the drop
+ * itself is not an attempt). Pure: randomness is injected for tests.
  */
 import { CloseCode } from './protocol';
 
@@ -11,7 +12,7 @@ export interface IReconnectOptions {
   base: number;
   /** Largest delay in ms (setting `maxReconnectDelay`, default 30000). */
   max: number;
-  /** Failures before the link is reported as `error` (setting `maxReconnectAttempts`). */
+  /** Failed reconnect attempts before the link shows `error` (`maxReconnectAttempts`). */
   maxAttempts: number;
   /** A uniform draw in [0, 1); `Math.random` by default. */
   random?: () => number;
@@ -69,28 +70,26 @@ export class ReconnectPolicy {
     return this._attempts;
   }
 
-  /** True once `maxAttempts` attempts failed: the link is `error`, retries go on slowly. */
+  /**
+   * True once the drop and then `maxAttempts` reconnect attempts failed (the kernel's
+   * `attempts > max_attempts`): the link is `error`, retries go on every `max` ms.
+   */
   get exhausted(): boolean {
-    return this._attempts >= this._options.maxAttempts;
+    return this._attempts > this._options.maxAttempts;
   }
 
-  /** The largest delay the next attempt may get (before jitter). */
-  cap(): number {
-    const { base, max } = this._options;
-    if (this.exhausted) {
+  /**
+   * Count one failure and return how long to wait before the next attempt: full jitter under
+   * a cap doubling from `base`, or the fixed slow beat once exhausted. Counting first means
+   * the `error` status and the slow beat start together (no quick retry right after `error`).
+   */
+  next(decision: CloseDecision = 'retry'): number {
+    const { base, max, random = Math.random } = this._options;
+    this._attempts += 1;
+    if (decision === 'later' || this.exhausted) {
       return max;
     }
-    return Math.min(max, base * 2 ** this._attempts);
-  }
-
-  /** Count one failure and return how long to wait before the next attempt (full jitter). */
-  next(decision: CloseDecision = 'retry'): number {
-    const random = this._options.random ?? Math.random;
-    // Once exhausted, retry on a fixed slow beat (as the kernel does); before that, jitter.
-    const fixed = decision === 'later' || this.exhausted;
-    const delay = fixed ? this._options.max : Math.floor(random() * this.cap());
-    this._attempts += 1;
-    return delay;
+    return Math.floor(random() * Math.min(max, base * 2 ** (this._attempts - 1)));
   }
 
   /** A connection stayed up long enough (`stableMs` in the client): start again from `base`. */

@@ -118,9 +118,10 @@ describe('HotConfClient', () => {
     client.connect();
     for (let i = 0; i < 3; i++) {
       last().drop(1006);
+      expect(client.status).toBe('reconnecting');
       timers.advance(client.nextRetryMs!);
     }
-    last().drop(1006);
+    last().drop(1006); // the drop and 3 reconnect attempts failed: error, on the slow beat
     expect(client.status).toBe('error');
     expect(client.nextRetryMs).toBe(30000);
     const before = sockets.length;

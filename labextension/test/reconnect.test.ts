@@ -16,14 +16,19 @@ describe('ReconnectPolicy', () => {
     expect([half.next(), half.next(), half.next()]).toEqual([500, 1000, 2000]);
   });
 
-  it('is exhausted after maxAttempts and then retries every maxReconnectDelay', () => {
+  it('is exhausted when the drop and maxAttempts retries failed, then waits the longest delay', () => {
     const policy = new ReconnectPolicy({ maxAttempts: 5, random: () => 0.5 });
-    for (let i = 0; i < 5; i++) {
+    // The drop and four failed retries: a backoff delay before each of the five retries.
+    const delays = Array.from({ length: 5 }, () => {
       expect(policy.exhausted).toBe(false);
-      policy.next();
-    }
+      return policy.next();
+    });
+    expect(delays).toEqual([500, 1000, 2000, 4000, 8000]);
+    expect(policy.exhausted).toBe(false);
+    // The fifth retry fails: exhausted, and the very next retry is already on the slow beat.
+    expect(policy.next()).toBe(30000);
     expect(policy.exhausted).toBe(true);
-    expect([policy.next(), policy.next()]).toEqual([30000, 30000]);
+    expect(policy.next()).toBe(30000);
   });
 
   it('starts again from the base delay after reset', () => {
