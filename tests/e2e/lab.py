@@ -52,6 +52,9 @@ class LabServer:
     app: str = "jupyterlab"
     #: Extra command-line flags, e.g. ``--LabApp.expose_app_in_browser=True``.
     extra_args: list[str] = field(default_factory=list)
+    #: Other plugins' user settings by path, e.g. ``{"@jupyterlab/apputils-extension/themes":
+    #: {"theme": "JupyterLab Dark"}}``.
+    lab_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -97,6 +100,10 @@ class LabServer:
         (apputils / "notification.jupyterlab-settings").write_text(
             json.dumps({"fetchNews": "false", "checkForUpdates": False})
         )
+        for plugin, values in self.lab_settings.items():
+            path = self.home / "settings" / f"{plugin}.jupyterlab-settings"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(values))
 
     def start(self) -> None:
         self._prepare()

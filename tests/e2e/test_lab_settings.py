@@ -1,17 +1,20 @@
 """Every setting and state of the status item in a real JupyterLab in Chromium (DESIGN.md §8):
 compact, show-only-on-error, position, notifyOnChange, "server extension missing", hidden in
-``prod``, and settings changed at run time applying without a reload."""
+``prod``, tenants, wsUrl, the reconnect settings, light and dark themes, and settings changed
+at run time applying without a reload."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from kernel.servers import Standalone
 
 from jupyter_hotconf.pytest_plugin import write_json
 
-from .lab import LabServer
+from .lab import LabServer, copy_configs
 from .test_lab_notify import BROKEN
 from .test_lab_status import STATUS, open_lab, wait_text
 
@@ -169,3 +172,117 @@ def test_settings_changed_at_run_time_apply_without_a_reload(
     write_json(server.config_dir / "private" / "acme.json", {"pricing": {"discount": 0.3}})
     page.locator(".Toastify__toast", has_text="hotconf: acme").wait_for(state="visible")
     assert page.evaluate("() => window.__hotconfNoReload === true"), "the page reloaded"
+
+
+def test_tenants_setting_follows_only_the_listed_tenants(
+    lab: Callable[..., LabServer], page: Any
+) -> None:
+    server = lab(settings={"tenants": ["globex"]})
+    item = open_lab(page, server)
+    item.click()
+    panel = page.locator("#jp-hotconf-panel")
+    panel.locator('tr[data-tenant="globex"]').wait_for(state="visible")
+    assert panel.locator('tr[data-tenant="acme"]').count() == 0
+
+    write_json(server.config_dir / "private" / "acme.json", {"pricing": {"discount": 0.3}})
+    write_json(server.config_dir / "private" / "globex.json", {"pricing": {"discount": 0.5}})
+    wait_text(page, STATUS, "globex r2")
+    assert panel.locator('tr[data-tenant="acme"]').count() == 0
+    assert "acme" not in item.inner_text()
+
+
+@pytest.fixture
+def standalone(tmp_path: Path, hotconf_dir: Path) -> Iterator[Standalone]:
+    """``jupyter-hotconf serve`` on its own copy of the configs (token ``stoken``)."""
+    root = tmp_path / "standalone"
+    root.mkdir()
+    server = Standalone(copy_configs(hotconf_dir, root)).start()
+    yield server
+    server.stop()
+
+
+def test_ws_url_follows_a_standalone_server_even_without_the_server_extension(
+    lab: Callable[..., LabServer], page: Any, standalone: Standalone, tmp_path: Path
+) -> None:
+    ws_url = f"ws://127.0.0.1:{standalone.port}/hotconf/ws?token=stoken"
+    server = lab(server_extension=False, settings={"wsUrl": ws_url})
+    item = open_lab(page, server)
+    wait_text(page, STATUS, "r1")
+    acme = tmp_path / "standalone" / "configs" / "private" / "acme.json"
+    write_json(acme, {"pricing": {"discount": 0.3}})
+    wait_text(page, STATUS, "acme r2")
+    assert "missing" not in item.inner_text()
+
+
+#: Counts the closes of the page's hotconf WebSockets (failed attempts included), and notes
+#: the count when the item first shows ``error``.
+COUNT_CLOSES = """(() => {
+  const Native = window.WebSocket;
+  window.__hotconfCloses = 0;
+  window.WebSocket = function (url, protocols) {
+    const socket = new Native(url, protocols);
+    if (String(url).includes('hotconf/ws')) {
+      socket.addEventListener('close', () => { window.__hotconfCloses += 1; });
+    }
+    return socket;
+  };
+  window.WebSocket.prototype = Native.prototype;
+  for (const k of ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED']) { window.WebSocket[k] = Native[k]; }
+  new MutationObserver(() => {
+    const link = document.querySelector('.jp-hotconf-status')?.dataset.hotconfLink;
+    if (link === 'error' && window.__hotconfClosesAtError === undefined) {
+      window.__hotconfClosesAtError = window.__hotconfCloses;
+    }
+  }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-hotconf-link'] });
+})();"""
+
+
+def test_reconnect_settings_give_up_after_max_attempts_and_recover_later(
+    lab: Callable[..., LabServer], page: Any
+) -> None:
+    settings = {"maxReconnectAttempts": 2, "reconnectDelay": 200, "maxReconnectDelay": 20000}
+    page.add_init_script(COUNT_CLOSES)
+    server = lab(settings=settings)
+    open_lab(page, server)
+    assert page.evaluate("() => window.__hotconfCloses") == 0
+
+    server.stop()
+    page.locator(f'{STATUS}[data-hotconf-link="error"]').wait_for(state="visible")
+    # `error` once the drop and then maxReconnectAttempts retries failed (as the kernel's
+    # policy), and from then on retries wait maxReconnectDelay: no quick retry after it.
+    counts = page.evaluate("() => [window.__hotconfClosesAtError, window.__hotconfCloses]")
+    assert counts == [3, 3], counts
+    assert page.locator(STATUS).get_attribute("data-hotconf-level") == "error"
+
+    server.start()
+    page.locator(CONNECTED).wait_for(state="visible", timeout=90_000)
+
+
+#: The computed colour of a CSS expression in this page's theme.
+THEME_COLOUR = """expr => {
+  const probe = document.createElement('span');
+  probe.style.color = expr;
+  document.body.appendChild(probe);
+  const colour = getComputedStyle(probe).color;
+  probe.remove();
+  return colour;
+}"""
+
+
+@pytest.mark.parametrize("theme,light", [("JupyterLab Light", True), ("JupyterLab Dark", False)])
+def test_colours_come_from_the_theme(
+    lab: Callable[..., LabServer], page: Any, theme: str, light: bool
+) -> None:
+    server = lab(lab_settings={"@jupyterlab/apputils-extension/themes": {"theme": theme}})
+    item = open_lab(page, server)
+    page.wait_for_function(
+        "light => document.body.dataset.jpThemeLight === String(light)", arg=light
+    )
+    text = item.locator(".jp-hotconf-item")
+    dot = item.locator(".jp-hotconf-dot")
+    colour = "el => getComputedStyle(el).color"
+    assert text.evaluate(colour) == page.evaluate(THEME_COLOUR, "var(--jp-ui-font-color1)")
+    assert dot.evaluate(colour) == page.evaluate(THEME_COLOUR, "var(--jp-success-color1)")
+    # Light theme: dark text; dark theme: light text (the theme really applied).
+    rgb = [int(v) for v in text.evaluate(colour).split("(")[1].split(")")[0].split(",")[:3]]
+    assert (sum(rgb) < 384) is light, rgb
