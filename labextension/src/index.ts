@@ -69,15 +69,16 @@ const plugin: JupyterFrontEndPlugin<IHotConf> = {
       }
     }
 
-    const status = new HotConfStatus(model, () => {
-      void app.commands.execute(CommandIDs.showPanel);
-    });
     let registration: IDisposable | null = null;
     const place = (align: 'left' | 'right') => {
       if (!statusBar) {
         return; // Notebook 7 without a status bar: the service and the panel still work
       }
+      // Disposing a registration disposes its widget too: a new item for every placement.
       registration?.dispose();
+      const status = new HotConfStatus(model, () => {
+        void app.commands.execute(CommandIDs.showPanel);
+      });
       registration = statusBar.registerStatusItem(`${PLUGIN_ID}:status`, {
         item: status,
         align,

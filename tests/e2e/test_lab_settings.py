@@ -155,8 +155,9 @@ def test_settings_changed_at_run_time_apply_without_a_reload(
     item.locator(".jp-hotconf-text").wait_for(state="visible")
 
     page.evaluate(SET_SETTING, ["position", "right"])
-    page.locator(f"{RIGHT} {STATUS}").wait_for(state="visible")
+    page.locator(f"{RIGHT} {STATUS} .jp-hotconf-text").wait_for(state="visible")
     assert page.locator(f"{LEFT} {STATUS}").count() == 0
+    wait_text(page, STATUS, "hotconf: connected")
 
     page.evaluate(SET_SETTING, ["showOnlyOnError", True])
     page.locator(STATUS).wait_for(state="hidden")
@@ -167,6 +168,15 @@ def test_settings_changed_at_run_time_apply_without_a_reload(
     page.locator(STATUS).wait_for(state="hidden")
     page.evaluate(SET_SETTING, ["enabled", True])
     page.locator(CONNECTED).wait_for(state="visible")
+
+    item.click()
+    panel = page.locator("#jp-hotconf-panel")
+    panel.locator('tr[data-tenant="acme"]').wait_for(state="visible")
+    page.evaluate(SET_SETTING, ["tenants", ["globex"]])
+    panel.locator('tr[data-tenant="acme"]').wait_for(state="detached")
+    panel.locator('tr[data-tenant="globex"]').wait_for(state="visible")
+    page.evaluate(SET_SETTING, ["tenants", ["*"]])
+    panel.locator('tr[data-tenant="acme"]').wait_for(state="visible")
 
     page.evaluate(SET_SETTING, ["notifyOnChange", True])
     write_json(server.config_dir / "private" / "acme.json", {"pricing": {"discount": 0.3}})
@@ -286,3 +296,35 @@ def test_colours_come_from_the_theme(
     # Light theme: dark text; dark theme: light text (the theme really applied).
     rgb = [int(v) for v in text.evaluate(colour).split("(")[1].split(")")[0].split(",")[:3]]
     assert (sum(rgb) < 384) is light, rgb
+
+
+def run_from_palette(page: Any, label: str) -> None:
+    """Run a command the way a user does: Ctrl+Shift+C, type its label, Enter."""
+    page.locator("#jp-main-dock-panel").click()
+    page.keyboard.press("Control+Shift+C")
+    search = page.locator(".lm-CommandPalette-input")
+    search.wait_for(state="visible")
+    search.fill(label)
+    page.locator(".lm-CommandPalette-item", has_text=label).first.wait_for(state="visible")
+    search.press("Enter")
+
+
+def test_palette_commands_and_the_panel_reconnect_button(
+    lab: Callable[..., LabServer], page: Any
+) -> None:
+    page.add_init_script(COUNT_CLOSES)
+    server = lab()
+    open_lab(page, server)
+    run_from_palette(page, "hotconf: Show Configuration Status")
+    panel = page.locator("#jp-hotconf-panel")
+    panel.locator('tr[data-tenant="acme"]').wait_for(state="visible")
+
+    panel.get_by_role("button", name="Reconnect").click()
+    page.wait_for_function("() => window.__hotconfCloses === 1")
+    page.locator(CONNECTED).wait_for(state="visible")
+
+    run_from_palette(page, "hotconf: Reconnect")
+    page.wait_for_function("() => window.__hotconfCloses === 2")
+    page.locator(CONNECTED).wait_for(state="visible")
+    write_json(server.config_dir / "private" / "acme.json", {"pricing": {"discount": 0.3}})
+    wait_text(page, "#jp-hotconf-panel", "acme r2")
