@@ -298,15 +298,24 @@ def test_colours_come_from_the_theme(
     assert (sum(rgb) < 384) is light, rgb
 
 
-def run_from_palette(page: Any, label: str) -> None:
-    """Run a command the way a user does: Ctrl+Shift+C, type its label, Enter."""
-    page.locator("#jp-main-dock-panel").click()
-    page.keyboard.press("Control+Shift+C")
+def run_from_palette(page: Any, label: str, tries: int = 5) -> None:
+    """Run a command the way a user does: Ctrl+Shift+C, type its label, Enter. The modal palette
+    closes when something else takes the focus while the page settles: then open it again."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     search = page.locator(".lm-CommandPalette-input")
-    search.wait_for(state="visible")
-    search.fill(label)
-    page.locator(".lm-CommandPalette-item", has_text=label).first.wait_for(state="visible")
-    search.press("Enter")
+    for _ in range(tries):
+        page.keyboard.press("Control+Shift+C")
+        try:
+            search.fill(label, timeout=10_000)
+            page.locator(".lm-CommandPalette-item", has_text=label).first.wait_for(
+                state="visible", timeout=10_000
+            )
+            search.press("Enter", timeout=10_000)
+            return
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    pytest.fail(f"the command palette never ran {label!r}")
 
 
 def test_palette_commands_and_the_panel_reconnect_button(
