@@ -120,6 +120,7 @@ class ConfigHub:
         self.writes: Counter[str] = Counter()
         self.fast_path = True
         self._sweeper: PeriodicCallback | None = None
+        self._last_sweep: float | None = None
         self._unsubscribe = broker.subscribe(self._deliver)
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -127,6 +128,7 @@ class ConfigHub:
         """Start the one heartbeat sweep (on the current loop)."""
         if self._sweeper is None:
             self._sweeper = PeriodicCallback(self.sweep, self.limits.heartbeat_interval_s * 1000)
+            self._last_sweep = None
             self._sweeper.start()
 
     def stop(self, code: int = 1001, reason: str = "server shutting down") -> None:
@@ -368,7 +370,13 @@ class ConfigHub:
         """The one heartbeat: close the silent, ping the rest ("Ping" + a protocol ping,
         one pre-built write per plain stream)."""
         now = self.clock()
-        timeout = self.limits.heartbeat_timeout_s
+        # A sweep that fires late means this loop was stalled (GC, a slow handler, a starved
+        # core): frames that arrived meanwhile still sit unread in the sockets, so the stall
+        # is not the clients' silence. Without this, one stall would close every client.
+        previous, self._last_sweep = self._last_sweep, now
+        interval = self.limits.heartbeat_interval_s
+        stall = max(0.0, now - previous - interval) if previous is not None else 0.0
+        timeout = self.limits.heartbeat_timeout_s + stall
         for conn in list(self.connections):
             silent = now - conn.last_seen
             if silent > timeout:

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
+
 import pytest
+
+from jupyter_hotconf.core.store import ConfigStore
+from jupyter_hotconf.server.broker import LocalBroker
+from jupyter_hotconf.server.hub import ConfigHub, HubLimits
+from jupyter_hotconf.server.subscription import Subscription
 
 from .conftest import RawClient
 
@@ -46,3 +53,49 @@ async def test_protocol_pongs_alone_count_as_life(standalone_factory) -> None:
     assert srv.hub.closes == {}
     assert len(srv.hub.connections) == 1
     raw.close()
+
+
+
+class ScriptedSocket:
+    """The hub's ``Socket`` protocol, recording what the sweep does (logic test: the real
+    sockets are covered above)."""
+
+    def __init__(self) -> None:
+        self.sent: list[object] = []
+        self.closed_with: tuple[int | None, str | None] | None = None
+
+    def write_message(self, message: object, binary: bool = False) -> Future[None]:
+        self.sent.append(message)
+        flushed: Future[None] = Future()
+        flushed.set_result(None)
+        return flushed
+
+    def ping(self, data: bytes = b"") -> None:
+        self.sent.append(("ping", data))
+
+    def close(self, code: int | None = None, reason: str | None = None) -> None:
+        self.closed_with = (code, reason)
+
+
+def test_a_late_sweep_does_not_count_the_stall_as_silence() -> None:
+    """A sweep firing late means the server's own loop was stalled (GC, a slow handler, a
+    starved core): pongs that arrived meanwhile are still unread, so the stall must not be
+    taken for the clients' silence — or one stall would close every client with 4408."""
+    now = [100.0]
+    hub = ConfigHub(
+        LocalBroker(), ConfigStore(),
+        HubLimits(heartbeat_interval_s=1.0, heartbeat_timeout_s=3.0), clock=lambda: now[0],
+    )
+    hub.fast_path = False
+    sock = ScriptedSocket()
+    conn = hub.register(sock, Subscription(frozenset({"acme"})), "127.0.0.1")
+    hub.sweep()  # on time
+    now[0] += 6.0  # the loop was stuck for 5 s past the next sweep
+    hub.sweep()
+    assert sock.closed_with is None and hub.closes == {}
+    now[0] += 1.0  # back on time, and the client still says nothing: now it is silent
+    hub.sweep()
+    now[0] += 1.0
+    hub.sweep()
+    assert sock.closed_with is not None and sock.closed_with[0] == 4408
+    assert conn not in hub.connections
