@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .documents import DEFAULT_MAX_FILE_BYTES, load_defaults, load_schema, load_tenant
+from .documents import DEFAULT_MAX_FILE_BYTES, Shared, load_shared, load_tenant
 from .errors import InvalidDocument, InvalidTenant
 from .tenants import CONFIG_SUFFIXES, PRIVATE_DIR, ConfigLayout, is_junk_name, validate_tenant_id
 
@@ -97,17 +97,19 @@ def check_dir(root: str | Path, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES)
     so their errors show even when there is no tenant) and collect every problem."""
     layout = ConfigLayout(root)
     report = Report(str(layout.root))
-    for load_shared in (load_defaults, load_schema):
-        try:
-            load_shared(layout, max_file_bytes=max_file_bytes)
-        except InvalidDocument as err:
-            report.add_error(err)
-        except FileNotFoundError:  # removed while we looked: nothing to check
-            pass
+    shared: Shared | None = None
+    try:  # read once for every tenant, as the watcher does per batch
+        shared = load_shared(layout, max_file_bytes=max_file_bytes)
+    except FileNotFoundError:  # removed while we looked: each tenant reads for itself
+        pass
+    else:  # their errors show even when there is no tenant
+        for err in (shared.defaults_error, shared.schema_error):
+            if err is not None:
+                report.add_error(err)
     if not layout.private_dir.is_dir():
         report.warnings.append((PRIVATE_DIR, "no private/ folder: there are no tenants"))
     for tenant_id, files in layout.scan_tenants().items():
-        result = load_tenant(layout, tenant_id, max_file_bytes=max_file_bytes)
+        result = load_tenant(layout, tenant_id, max_file_bytes=max_file_bytes, shared=shared)
         entry = TenantReport(tenant_id, [layout.relname(p) for p in files], result.error)
         report.tenants.append(entry)
         if result.error is not None:
