@@ -36,6 +36,13 @@ SET_SETTING = """async ([key, value]) => {
 }"""
 
 
+def wait_title(page: Any, needle: str) -> None:
+    """Wait until the item's tooltip (its text in compact mode, or while hidden) has ``needle``."""
+    page.wait_for_function(
+        "([s, n]) => (document.querySelector(s)?.title ?? '').includes(n)", arg=[STATUS, needle]
+    )
+
+
 def load_lab(page: Any, server: LabServer) -> None:
     """Load JupyterLab and wait until the (maybe hidden) item knows its link is up."""
     page.goto(server.lab_url())
@@ -47,18 +54,14 @@ def test_compact_shows_only_the_icon_and_keeps_the_text_as_tooltip(
 ) -> None:
     server = lab(settings={"compact": True})
     item = open_lab(page, server)
-    page.wait_for_function(
-        "s => (document.querySelector(s)?.title ?? '').includes('r1')", arg=STATUS
-    )
+    wait_title(page, "r1")
     assert item.locator(".jp-hotconf-dot").is_visible()
     assert item.locator(".jp-hotconf-text").count() == 0
     assert item.inner_text().strip() == ""
     assert "hotconf: connected" in str(item.get_attribute("title"))
 
     write_json(server.config_dir / "private" / "acme.json", {"pricing": {"discount": 0.3}})
-    page.wait_for_function(
-        "s => (document.querySelector(s)?.title ?? '').includes('acme r2')", arg=STATUS
-    )
+    wait_title(page, "acme r2")
     assert item.locator(".jp-hotconf-text").count() == 0
 
 
@@ -135,9 +138,7 @@ def test_prod_mode_hides_the_item(lab: Callable[..., LabServer], page: Any) -> N
     assert not page.locator(STATUS).is_visible()
     # Still following: a change reaches the (hidden) item, which stays hidden.
     write_json(server.config_dir / "private" / "acme.json", {"pricing": {"discount": 0.3}})
-    page.wait_for_function(
-        "s => (document.querySelector(s)?.title ?? '').includes('acme r2')", arg=STATUS
-    )
+    wait_title(page, "acme r2")
     assert not page.locator(STATUS).is_visible()
 
 
@@ -206,7 +207,8 @@ def standalone(tmp_path: Path, hotconf_dir: Path) -> Iterator[Standalone]:
     """``jupyter-hotconf serve`` on its own copy of the configs (token ``stoken``)."""
     root = tmp_path / "standalone"
     root.mkdir()
-    server = Standalone(copy_configs(hotconf_dir, root)).start()
+    server = Standalone(copy_configs(hotconf_dir, root))
+    server.start()
     yield server
     server.stop()
 
