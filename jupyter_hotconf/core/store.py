@@ -20,8 +20,9 @@ from typing import Any, NoReturn
 
 import jsonpatch
 
-from .documents import JSONObject, LoadResult, checksum
+from .documents import JSONObject, checksum
 from .errors import InvalidDocument
+from .loading import LoadResult
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .documents import DEFAULT_MAX_FILE_BYTES, Shared, load_shared, load_tenant
+from .documents import DEFAULT_MAX_FILE_BYTES
 from .errors import InvalidDocument, InvalidTenant
+from .loading import Shared, load_shared, load_tenant
 from .tenants import CONFIG_SUFFIXES, PRIVATE_DIR, ConfigLayout, is_junk_name, validate_tenant_id
 
 

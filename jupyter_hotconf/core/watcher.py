@@ -20,11 +20,12 @@ from pathlib import Path
 from watchdog.events import FileSystemEvent
 
 from .debounce import Debouncer
-from .documents import DEFAULT_MAX_FILE_BYTES, LoadResult, Shared, load_shared, load_tenant
+from .documents import DEFAULT_MAX_FILE_BYTES
 from .errors import InvalidDocument
 from .eventmap import ALL, EventMapper
 from .fanout import ChangeCallback, ChangeFanout
 from .fsinfo import choose_kind
+from .loading import LoadResult, Shared, load_shared, load_tenant
 from .observers import ObserverFactory, ObserverSlot, default_observer_factory
 from .reconcile import Stamps, moved_paths, take_stamps
 from .store import Change, ChangeType, ConfigStore

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jupyter_hotconf.core import documents
-from jupyter_hotconf.core.documents import LoadResult
 from jupyter_hotconf.core.errors import InvalidDocument
+from jupyter_hotconf.core.loading import LoadResult
 from jupyter_hotconf.core.protocol import frames_for
 from jupyter_hotconf.core.store import ChangeType, ConfigStore
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from jupyter_hotconf.core import protocol
-from jupyter_hotconf.core.documents import LoadResult
 from jupyter_hotconf.core.errors import InvalidDocument, ProtocolError
+from jupyter_hotconf.core.loading import LoadResult
 from jupyter_hotconf.core.protocol import (
     PING,
     PONG,

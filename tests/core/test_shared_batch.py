@@ -12,7 +12,7 @@ import pytest
 from test_watcher_support import KINDS, watching
 
 from jupyter_hotconf.core import documents
-from jupyter_hotconf.core.documents import load_shared, load_tenant
+from jupyter_hotconf.core.loading import load_shared, load_tenant
 from jupyter_hotconf.core.tenants import ConfigLayout
 from jupyter_hotconf.pytest_plugin import EXAMPLE_DEFAULTS, write_json
 

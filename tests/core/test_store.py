@@ -11,8 +11,8 @@ from typing import Any
 import jsonpatch
 import pytest
 
-from jupyter_hotconf.core.documents import LoadResult
 from jupyter_hotconf.core.errors import InvalidDocument
+from jupyter_hotconf.core.loading import LoadResult
 from jupyter_hotconf.core.store import ChangeType, ConfigStore, FrozenDict, FrozenList, diff
 
 TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
