@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,12 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-#: Screenshots for the README land here (docs/img/).
-IMG_DIR = Path(__file__).resolve().parents[2] / "docs" / "img"
+#: Screenshots land here: set HOTCONF_SCREENSHOTS_DIR=docs/img to refresh the README's;
+#: by default a temporary dir, so a test run leaves the work tree clean.
+IMG_DIR = Path(
+    os.environ.get("HOTCONF_SCREENSHOTS_DIR")
+    or Path(tempfile.gettempdir()) / "hotconf-screenshots"
+).absolute()
 
 
 @pytest.fixture(scope="session")
