@@ -52,15 +52,7 @@ class HotConfEngine:
         if event_logger is not None:
             self.broker.subscribe(ChangeEvents(event_logger))
         self.watcher = FileWatcher(
-            self.config_dir,
-            self.store,
-            self._on_changes,
-            debounce_ms=settings.debounce_ms,
-            max_wait_ms=settings.max_wait_ms,
-            watcher=settings.watcher,
-            poll_interval_s=settings.poll_interval_s,
-            reconcile_interval_s=settings.reconcile_interval_s,
-            max_file_bytes=settings.max_file_bytes,
+            self.config_dir, self.store, self._on_changes, **settings.watcher_options()
         )
         self._loop: IOLoop | None = None
         self.started = False

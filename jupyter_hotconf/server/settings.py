@@ -158,6 +158,17 @@ class HotConfSettings(Configurable):
             raise TraitError(f"{proposal['trait'].name} must be > 0, got {value!r}")
         return value
 
+    def watcher_options(self) -> dict[str, Any]:
+        """The watcher's view of these settings (``FileWatcher`` keyword arguments)."""
+        return {
+            "debounce_ms": self.debounce_ms,
+            "max_wait_ms": self.max_wait_ms,
+            "watcher": self.watcher,
+            "poll_interval_s": self.poll_interval_s,
+            "reconcile_interval_s": self.reconcile_interval_s,
+            "max_file_bytes": self.max_file_bytes,
+        }
+
     def hub_limits(self) -> HubLimits:
         """The hub's view of these settings."""
         return HubLimits(
