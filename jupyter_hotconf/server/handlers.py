@@ -107,20 +107,18 @@ class SocketLogic(HotconfLogic):
     def set_default_headers(self) -> None:
         """No page headers (CSP …) on a socket, as jupyter_server's kernel socket does."""
 
+    def origin_refusal(self) -> Refusal | None:
+        """The app's browser-origin rule, checked before anything else of the handshake.
+        None here: the Jupyter base leaves it to Jupyter's own ``check_origin``."""
+        return None
+
     def handshake(self) -> bool:
-        """Parse and admit the subscription. False: refused with HTTP status (no
-        protocol=2). Under protocol=2 a refusal is kept and sent as a close code by open()."""
+        """Check the origin, parse and admit the subscription. False: refused with HTTP
+        status (no protocol=2). Under protocol=2 a refusal is kept and sent as a close code
+        by open()."""
         query = self.request.query_arguments
         v2 = query.get("protocol", [b""])[0] == b"2"
-        refusal: Refusal | None = None
-        try:
-            self._sub = parse_subscription(query)
-        except InvalidTenant as err:
-            refusal = Refusal(400, 4400, str(err))
-        except BadQuery as err:
-            refusal = Refusal(400, 4400, err.reason)
-        else:
-            refusal = self.engine.hub.admit(self.request.remote_ip or "", self._sub)
+        refusal = self.origin_refusal() or self._admit(query)
         if refusal is None:
             return True
         log.info("hotconf: refused %s: %s", self.request.remote_ip, refusal.reason)
@@ -129,6 +127,15 @@ class SocketLogic(HotconfLogic):
             return True
         self.refuse(refusal)
         return False
+
+    def _admit(self, query: dict[str, list[bytes]]) -> Refusal | None:
+        try:
+            self._sub = parse_subscription(query)
+        except InvalidTenant as err:
+            return Refusal(400, 4400, str(err))
+        except BadQuery as err:
+            return Refusal(400, 4400, err.reason)
+        return self.engine.hub.admit(self.request.remote_ip or "", self._sub)
 
     def open(self, *args: Any, **kwargs: Any) -> None:
         socket: Any = self

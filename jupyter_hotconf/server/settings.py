@@ -204,8 +204,10 @@ class StandaloneSettings(HotConfSettings):
     allow_origins = List(
         Unicode(),
         [],
-        help="Browser origins allowed to connect when bound to a non-loopback address "
-        "(on a loopback bind every origin is allowed). '*' allows all.",
+        help="Browser origins (besides loopback ones) allowed to open a socket, on any bind "
+        "and with or without a token: exact origins ('https://app.example.com') or globs "
+        "('https://*.example.com'); '*' allows every origin. Requests without an Origin "
+        "header (scripts, kernels) are always accepted. Default: loopback origins only.",
     ).tag(config=True)
 
     no_auth = Bool(

@@ -22,8 +22,9 @@ from traitlets import Bool, Enum, Float, Int, List, TraitError
 
 from .engine import HotConfEngine
 from .handlers import route_table
+from .origins import is_loopback
 from .settings import StandaloneSettings
-from .standalone_handlers import CLASSES, StandaloneInfo, StandaloneSocket, is_loopback
+from .standalone_handlers import CLASSES, StandaloneInfo, StandaloneSocket
 
 log = logging.getLogger(__name__)
 

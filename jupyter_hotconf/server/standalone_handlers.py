@@ -1,24 +1,26 @@
-"""The standalone handler base: an optional shared token and an origin rule (DESIGN.md §6).
+"""The standalone handler base: an optional shared token and an origin rule (docs/server.md).
 
 With a token set, every route (``health`` included) wants it as ``Authorization: Bearer``
-(or ``token``) or ``?token=``. Origins: any on a loopback bind, else ``allow_origins``.
+(or ``token``) or ``?token=``. Browser origins: loopback ones and ``allow_origins`` only, on
+every bind and with or without a token (``origins.py`` says why).
 """
 
 from __future__ import annotations
 
 import functools
 import hmac
-import ipaddress
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
-from urllib.parse import urlparse
 
 from tornado import web
 from tornado.websocket import WebSocketHandler
 
+from ..core.protocol import CloseCode
 from .handlers import InfoLogic, SocketLogic, TenantLogic, TenantsLogic, write_json_error
+from .hub import Refusal
 from .jupyter_handlers import presented_token
+from .origins import OriginPolicy
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +43,9 @@ def token_authenticated(method: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def is_loopback(host: str) -> bool:
-    if host in ("localhost", "ip6-localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+@functools.lru_cache(maxsize=8)
+def _policy(allow_origins: tuple[str, ...]) -> OriginPolicy:
+    return OriginPolicy(allow_origins)
 
 
 class StandaloneMixin:
@@ -61,14 +59,19 @@ class StandaloneSocket(StandaloneMixin, SocketLogic, WebSocketHandler):
     """``/ws`` (the seed's endpoint) and ``/hotconf/ws``."""
 
     def check_origin(self, origin: str) -> bool:
+        """Tornado's origin hook always passes: ``origin_refusal`` has decided already, in
+        the handshake, so that a protocol=2 client is told why (close 4403, not a bare 403)."""
+        return True
+
+    def origin_refusal(self) -> Refusal | None:
         settings: Any = self.engine.settings  # StandaloneSettings
-        if is_loopback(settings.host) or urlparse(origin).netloc == self.request.host:
-            return True
-        allowed = settings.allow_origins
-        ok = "*" in allowed or origin.rstrip("/") in {o.rstrip("/") for o in allowed}
-        if not ok:
-            log.warning("hotconf: refused origin %s (not in --allow-origins)", origin)
-        return ok
+        origin = self.request.headers.get("Origin")
+        reason = _policy(tuple(settings.allow_origins)).refusal(origin)
+        if reason is None:
+            return None
+        log.warning("hotconf: refused %s from origin %s (not loopback, not in --allow-origins)",
+                    self.request.remote_ip, origin)
+        return Refusal(403, CloseCode.FORBIDDEN, reason)
 
     @token_authenticated
     async def get(self, *args: Any, **kwargs: Any) -> None:

@@ -110,3 +110,22 @@ def test_extension_list_shows_enabled() -> None:
     line = next(ln for ln in text.splitlines() if "jupyter_hotconf" in ln and "enabled" in ln)
     assert "enabled" in line
     assert "jupyter_hotconf" in text and "OK" in text.split("jupyter_hotconf", 1)[1]
+
+
+async def test_jupyter_check_origin_stays_in_force(
+    jp_serverapp, http_server_client, jp_http_port, jp_base_url
+) -> None:
+    """A browser's cookie does not open ``hotconf/ws`` from a foreign page: Jupyter's own
+    ``check_origin`` decides (a same-origin page, as JupyterLab is, connects)."""
+    root = f"127.0.0.1:{jp_http_port}{jp_base_url}"
+    token = jp_serverapp.identity_provider.token
+    login = await fetch(f"http://{root}api/status?token={token}")
+    assert login.code == 200
+    cookie = "; ".join(c.split(";", 1)[0] for c in login.headers.get_list("Set-Cookie"))
+    assert cookie, "Jupyter set no login cookie"
+    url = f"ws://{root}hotconf/ws?tenant_id=acme"
+    with pytest.raises(HTTPClientError) as info:
+        await connect(url, {"Cookie": cookie, "Origin": "http://evil.example"})
+    assert info.value.code == 403
+    same = await connect(url, {"Cookie": cookie, "Origin": f"http://127.0.0.1:{jp_http_port}"})
+    same.close()
