@@ -7,13 +7,11 @@ the hub: the engine publishes to the broker, the hub and the event emitter subsc
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Protocol
 
+from ..core.fanout import Listeners
 from ..core.store import Change
-
-log = logging.getLogger(__name__)
 
 Listener = Callable[[Change], None]
 
@@ -32,23 +30,13 @@ class Broker(Protocol):
 
 class LocalBroker:
     """In-process broker: ``publish`` calls each listener in turn; one raising listener
-    is logged and does not stop the others."""
+    is logged and does not stop the others (the core's one fan-out loop does both)."""
 
     def __init__(self) -> None:
-        self._listeners: list[Listener] = []
+        self._listeners = Listeners[Change]("hotconf listener", "broker")
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
-        self._listeners.append(listener)
-
-        def unsubscribe() -> None:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
-
-        return unsubscribe
+        return self._listeners.subscribe(listener)
 
     def publish(self, change: Change) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener(change)
-            except Exception:
-                log.exception("hotconf listener %r failed on %s", listener, change.tenant_id)
+        self._listeners.publish(change)
