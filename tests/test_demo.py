@@ -32,10 +32,10 @@ def get_json(url: str) -> object | None:
         return None
 
 
-def test_demo_serves_the_repo_configs(tmp_path: Path) -> None:
+def test_demo_serves_the_repo_configs(tmp_path: Path, user_env: dict[str, str]) -> None:
     port = free_port()
     env = dict(
-        os.environ,
+        user_env,  # without the tests' kernelspec dir, as a user runs the demo
         HOTCONF_SKIP_SETUP="1",
         HOTCONF_DEMO_PORT=str(port),
         JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
@@ -54,6 +54,9 @@ def test_demo_serves_the_repo_configs(tmp_path: Path) -> None:
         info = get_json(base + "info")
         assert isinstance(info, dict) and info["mode"] == "demo"
         assert info["config_dir_relative"] == "configs"
+        # The launcher offers one Python kernel: the tests' ipykernel-6 spec stays theirs.
+        specs = get_json(f"http://127.0.0.1:{port}/api/kernelspecs")
+        assert isinstance(specs, dict) and sorted(specs["kernelspecs"]) == ["python3"], specs
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
