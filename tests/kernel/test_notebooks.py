@@ -35,3 +35,13 @@ def test_notebook_runs(path: Path, kernel_name: str, monkeypatch: pytest.MonkeyP
     assert "error" not in {o.get("output_type") for c in nb.cells for o in c.get("outputs", [])}
     if path.stem == "quickstart":
         assert "status local" in text and "acme" in text and '"discount"' in text
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_is_a_voila_dashboard(path: Path) -> None:
+    """Voilà runs every cell and then serves the page: a cell that unloads the extension
+    would leave a dashboard that never updates (tests/e2e/test_voila.py runs one)."""
+    nb = nbformat.read(path, as_version=4)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert "%unload_ext" not in code and ".close()" not in code
+    assert "voila" in "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
