@@ -1,4 +1,4 @@
-"""Encode-once WebSocket writes for the hub's fan-out (issue 7, docs/benchmarks.md).
+"""Encode-once WebSocket writes for the hub's fan-out (docs/benchmarks.md).
 
 Tornado's ``write_message`` frames the message again for every socket and wraps each write
 in a coroutine and an ``asyncio.Task``: for 10,000 subscribers that is most of a broadcast's
@@ -6,9 +6,10 @@ CPU. Here the frame is built once per broadcast and, for each plain stream (no
 permessage-deflate, no TLS, not closing) with nothing queued, handed straight to the
 kernel with ``socket.send``; only a remainder is queued through the stream's own ``write``,
 so ordering with Tornado's writes is kept. Everything else returns ``None`` from
-``plain_stream`` and the caller uses ``write_message`` as before. This reads private Tornado
-state, so every attribute is checked and a missing one means "not plain" (a future Tornado
-degrades to the slow path, it does not break).
+``plain_stream`` (asked once, when a socket registers) and the caller uses
+``write_message`` as before. This reads private Tornado state, so every attribute is
+checked and a missing one means "not plain" (a future Tornado degrades to the slow path,
+it does not break).
 """
 
 from __future__ import annotations
@@ -35,18 +36,39 @@ def text_frame(payload: bytes) -> bytes:
     return struct.pack("!BBQ", 0x81, 127, n) + payload
 
 
-def plain_stream(socket: Any) -> IOStream | None:
-    """The socket's ``IOStream`` when the fast path is valid for it, else ``None``."""
+class PlainStream:
+    """A socket's stream, found eligible for the fast path once, at registration.
+
+    Compression, TLS and the stream's class never change on an open connection, so they
+    are checked once; only closing can happen later, so ``open()`` checks that per write.
+    """
+
+    __slots__ = ("_ws", "stream")
+
+    def __init__(self, ws: Any, stream: IOStream) -> None:
+        self._ws = ws
+        self.stream = stream
+
+    def open(self) -> IOStream | None:
+        """The stream while it may take frames; ``None`` once closing (the caller then uses
+        ``write_message``, which raises ``WebSocketClosedError``, as it should)."""
+        if self._ws.is_closing() or self.stream.socket is None:
+            return None
+        return self.stream
+
+
+def plain_stream(socket: Any) -> PlainStream | None:
+    """The socket's stream when the fast path is valid for it, else ``None``."""
     ws = getattr(socket, "ws_connection", None)
     if ws is None or getattr(ws, "mask_outgoing", True) or getattr(ws, "_compressor", 1):
         return None  # a client side, a compressed connection, or a Tornado we do not know
     stream = getattr(ws, "stream", None)
     if type(stream) is not IOStream or not all(hasattr(stream, a) for a in _NEEDED):
         return None  # SSLIOStream (TLS) and any other subclass keep Tornado's path
-    is_closing = getattr(ws, "is_closing", None)
-    if is_closing is None or is_closing() or stream.socket is None:
-        return None  # closing: write_message raises WebSocketClosedError, as it should
-    return stream
+    if not callable(getattr(ws, "is_closing", None)):
+        return None
+    plain = PlainStream(ws, stream)
+    return plain if plain.open() is not None else None
 
 
 def unsent(stream: IOStream) -> int:

@@ -1,4 +1,4 @@
-"""The request logic both apps share, and their one route table (DESIGN.md §5, §6).
+"""The request logic both apps share, and their one route table (docs/server.md).
 
 Each resource has one logic mixin here (``SocketLogic``, ``TenantsLogic`` …). The Jupyter
 extension (``jupyter_handlers``) and the standalone server (``standalone_handlers``) put it
@@ -18,10 +18,12 @@ from tornado import httputil
 from tornado.web import HTTPError
 
 from ..core.errors import InvalidTenant
+from ..core.protocol import CloseCode
 from ..core.store import TenantState
 from ..core.tenants import validate_tenant_id
+from .admission import Refusal
 from .engine import HotConfEngine
-from .hub import Connection, Refusal
+from .hub import Connection
 from .subscription import BadQuery, Subscription, parse_subscription
 
 log = logging.getLogger(__name__)
@@ -98,7 +100,8 @@ class SocketLogic(HotconfLogic):
 
     @property
     def max_message_size(self) -> int:
-        """Inbound frame limit for this handler only (Tornado closes with 1009 above it)."""
+        """Inbound frame limit for this handler only (above it Tornado closes with
+        ``CloseCode.TOO_BIG``)."""
         return int(self.engine.settings.max_message_size)
 
     def get_compression_options(self) -> dict[str, Any] | None:
@@ -132,15 +135,15 @@ class SocketLogic(HotconfLogic):
         try:
             self._sub = parse_subscription(query)
         except InvalidTenant as err:
-            return Refusal(400, 4400, str(err))
+            return Refusal(400, CloseCode.BAD_TENANT, str(err))
         except BadQuery as err:
-            return Refusal(400, 4400, err.reason)
+            return Refusal(400, CloseCode.BAD_TENANT, err.reason)
         return self.engine.hub.admit(self.request.remote_ip or "", self._sub)
 
     def open(self, *args: Any, **kwargs: Any) -> None:
         socket: Any = self
         if self._refusal is not None or self._sub is None:
-            refusal = self._refusal or Refusal(400, 4400, "no subscription")
+            refusal = self._refusal or Refusal(400, CloseCode.BAD_TENANT, "no subscription")
             socket.close(int(refusal.code), refusal.reason[:120])
             return
         result = self.engine.hub.register(socket, self._sub, self.request.remote_ip or "")

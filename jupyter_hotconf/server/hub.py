@@ -1,19 +1,18 @@
-"""ConfigHub: subscriptions per tenant, encode-once broadcast, heartbeat sweep, limits.
+"""ConfigHub: the registry of open sockets, encode-once broadcast, heartbeat sweep.
 
 Everything here runs on the server's loop thread. The hub knows sockets only through the
 small ``Socket`` protocol (Tornado's ``WebSocketHandler`` satisfies it), so it is shared by
-the Jupyter extension and the standalone server (DESIGN.md §5).
+the Jupyter extension and the standalone server (docs/protocol.md). Who may connect at all
+is ``admission``'s question; the hub asks it and keeps the counts it needs.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from tornado.ioloop import PeriodicCallback
@@ -26,49 +25,25 @@ from ..core.protocol import CloseCode, MessageKind
 from ..core.store import Change, ConfigStore
 from ..core.tenants import tenant_allowed
 from . import fastwrite
+from .admission import Admission, Refusal
 from .broker import Broker
+from .limits import HubLimits
 from .subscription import Subscription
 
 log = logging.getLogger(__name__)
 
+#: The close code of a server going away (RFC 6455 §7.4.1); not one of ours, so not a
+#: ``CloseCode``.
+GOING_AWAY = 1001
 PING_FRAME = protocol.PING.encode()
 PONG_FRAME = protocol.PONG.encode()
 #: One beat for a plain stream: the ``"Ping"`` text frame and a protocol ping, one write.
 BEAT_WIRE = fastwrite.text_frame(PING_FRAME) + fastwrite.PING_CONTROL
 
 
-@dataclass(frozen=True)
-class HubLimits:
-    """The hub's settings (see ``settings.HotConfSettings`` for units and meaning of 0)."""
-
-    heartbeat_interval_s: float = 5.0
-    heartbeat_timeout_s: float = 10.0
-    allowed_tenants: tuple[str, ...] = ("*",)
-    max_connections_per_tenant: int = 1000
-    max_connections: int = 10000
-    max_connects_per_second: float = 0.0
-    max_messages_per_second: int = 50
-    max_pending_bytes: int = 16 * 1024 * 1024
-    mode: str = "dev"
-
-    @property
-    def retry_after_s(self) -> int:
-        """What a refused client is told to wait: a slot may free within one sweep."""
-        return max(1, math.ceil(self.heartbeat_interval_s))
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """Why a socket is refused: HTTP ``status`` at the handshake, or ``code`` under
-    protocol=2 (browsers cannot read a refused handshake's status)."""
-
-    status: int
-    code: int
-    reason: str
-    retry_after: int | None = None
-
-
 class Socket(Protocol):
+    """What the hub needs of a socket (Tornado's ``WebSocketHandler`` has it)."""
+
     def write_message(self, message: bytes) -> Awaitable[None]: ...
     def ping(self, data: bytes = b"") -> None: ...
     def close(self, code: int | None = None, reason: str | None = None) -> None: ...
@@ -78,11 +53,20 @@ class Connection:
     """The hub's record of one open socket; slots keep thousands of them small."""
 
     __slots__ = (
-        "closed", "last_seen", "peer", "pending", "socket", "sub", "window", "window_start",
+        "closed", "last_seen", "peer", "pending", "plain", "socket", "sub", "window",
+        "window_start",
     )
 
-    def __init__(self, socket: Socket, sub: Subscription, peer: str, now: float) -> None:
+    def __init__(
+        self,
+        socket: Socket,
+        sub: Subscription,
+        peer: str,
+        now: float,
+        plain: fastwrite.PlainStream | None = None,
+    ) -> None:
         self.socket = socket
+        self.plain = plain  # the stream when the fast path suits it, decided at registration
         self.sub = sub
         self.peer = peer
         self.last_seen = now
@@ -112,7 +96,7 @@ class ConfigHub:
         self.connections: set[Connection] = set()
         self._by_tenant: dict[str, set[Connection]] = {}
         self._wildcard: set[Connection] = set()
-        self._buckets: dict[str, tuple[float, float]] = {}  # peer -> (tokens, at)
+        self.admission = Admission(self.limits, self._follower_count, clock=clock)
         self.closes: Counter[int] = Counter()  # close code -> count, for info and tests
         self.max_pending_seen = 0
         #: Writes per path ("fast": encode-once straight to the stream, "slow":
@@ -131,7 +115,7 @@ class ConfigHub:
             self._last_sweep = None
             self._sweeper.start()
 
-    def stop(self, code: int = 1001, reason: str = "server shutting down") -> None:
+    def stop(self, code: int = GOING_AWAY, reason: str = "server shutting down") -> None:
         """Stop the sweep, leave the broker and close every socket."""
         if self._sweeper is not None:
             self._sweeper.stop()
@@ -144,44 +128,10 @@ class ConfigHub:
     def admit(self, peer: str, sub: Subscription, *, rate: bool = True) -> Refusal | None:
         """Check the allow-list and limits for a new socket; ``rate`` spends a token of the
         per-address connect bucket (only at the handshake)."""
-        lim = self.limits
-        for tenant in sorted(sub.tenants):
-            if not tenant_allowed(tenant, lim.allowed_tenants):
-                return Refusal(403, CloseCode.FORBIDDEN, f"tenant {tenant!r} is not allowed")
-        if lim.max_connections and len(self.connections) >= lim.max_connections:
-            return self._busy(f"server is at max_connections ({lim.max_connections})")
-        for tenant in sorted(sub.tenants):
-            if (
-                lim.max_connections_per_tenant
-                and len(self._by_tenant.get(tenant, ())) >= lim.max_connections_per_tenant
-            ):
-                return self._busy(
-                    f"tenant {tenant!r} is at max_connections_per_tenant "
-                    f"({lim.max_connections_per_tenant})"
-                )
-        if rate and lim.max_connects_per_second and not self._take_token(peer):
-            rate_s = lim.max_connects_per_second
-            return Refusal(
-                429,
-                CloseCode.TOO_MANY,
-                f"more than {rate_s:g} connects per second from {peer}",
-                max(1, math.ceil(1 / rate_s)),
-            )
-        return None
+        return self.admission.check(peer, sub, len(self.connections), rate=rate)
 
-    def _busy(self, reason: str) -> Refusal:
-        return Refusal(429, CloseCode.TOO_MANY, reason, self.limits.retry_after_s)
-
-    def _take_token(self, peer: str) -> bool:
-        rate = self.limits.max_connects_per_second
-        now = self.clock()
-        tokens, at = self._buckets.get(peer, (rate, now))
-        tokens = min(rate, tokens + (now - at) * rate)
-        if tokens < 1:
-            self._buckets[peer] = (tokens, now)
-            return False
-        self._buckets[peer] = (tokens - 1, now)
-        return True
+    def _follower_count(self, tenant_id: str) -> int:
+        return len(self._by_tenant.get(tenant_id, ()))
 
     # -- registration ------------------------------------------------------------------
     def register(self, socket: Socket, sub: Subscription, peer: str) -> Connection | Refusal:
@@ -190,7 +140,7 @@ class ConfigHub:
         refusal = self.admit(peer, sub, rate=False)
         if refusal is not None:
             return refusal
-        conn = Connection(socket, sub, peer, self.clock())
+        conn = Connection(socket, sub, peer, self.clock(), fastwrite.plain_stream(socket))
         self.connections.add(conn)
         for tenant in sub.tenants:
             self._by_tenant.setdefault(tenant, set()).add(conn)
@@ -217,6 +167,7 @@ class ConfigHub:
                     del self._by_tenant[tenant]
 
     def close(self, conn: Connection, code: int, reason: str) -> None:
+        """Close ``conn`` with ``code`` (counted in ``closes``) and forget it at once."""
         if conn.closed:
             return
         reason = reason[:120]  # a close frame carries at most 123 bytes of reason
@@ -225,9 +176,6 @@ class ConfigHub:
         self.unregister(conn)
         with contextlib.suppress(WebSocketClosedError):  # already gone
             conn.socket.close(int(code), reason)
-
-    def count(self, tenant_id: str) -> int:
-        return len(self._by_tenant.get(tenant_id, ()))
 
     # -- outbound ----------------------------------------------------------------------
     def snapshots(self, sub: Subscription) -> list[bytes]:
@@ -290,7 +238,7 @@ class ConfigHub:
         """
         if conn.closed:
             return False
-        stream = fastwrite.plain_stream(conn.socket) if self.fast_path else None
+        stream = self._fast_stream(conn)
         if stream is not None:
             return self._write_fast(conn, stream, wire or fastwrite.text_frame(frame))
         if self._too_slow(conn, conn.pending, len(frame)):
@@ -307,6 +255,13 @@ class ConfigHub:
         size = len(frame)
         future.add_done_callback(lambda f: self._flushed(conn, size, f))
         return True
+
+    def _fast_stream(self, conn: Connection) -> IOStream | None:
+        """The stream to write ``conn``'s frames to directly, or None for ``write_message``
+        (not plain since registration, closing now, or ``fast_path`` switched off)."""
+        if conn.plain is None or not self.fast_path:
+            return None
+        return conn.plain.open()
 
     def _too_slow(self, conn: Connection, pending: int, size: int) -> bool:
         """Close ``conn`` 4413 if ``size`` more bytes would pass ``max_pending_bytes``."""
@@ -386,7 +341,7 @@ class ConfigHub:
                     f"heartbeat timeout: nothing received for {silent:.1f}s",
                 )
                 continue
-            stream = fastwrite.plain_stream(conn.socket) if self.fast_path else None
+            stream = self._fast_stream(conn)
             if stream is not None:
                 self._write_fast(conn, stream, BEAT_WIRE)
             elif self.send(conn, PING_FRAME):
@@ -394,5 +349,4 @@ class ConfigHub:
                     conn.socket.ping(b"")
                 except WebSocketClosedError:
                     self.unregister(conn)
-        stale = now - 10.0
-        self._buckets = {p: b for p, b in self._buckets.items() if b[1] > stale}
+        self.admission.forget_idle()

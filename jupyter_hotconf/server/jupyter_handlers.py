@@ -1,4 +1,4 @@
-"""The Jupyter handler base: Jupyter's own authentication and authorization (DESIGN.md §6).
+"""The Jupyter handler base: Jupyter's own authentication and authorization (docs/server.md).
 
 As jupyter_server's kernel socket: ``@ws_authenticated`` plus an explicit
 ``is_authorized(self, user, "read", "hotconf")`` in ``pre_get``, Jupyter's ``check_origin``
@@ -23,6 +23,7 @@ from jupyter_server.base.websocket import WebSocketMixin
 from tornado import web
 from tornado.websocket import WebSocketHandler
 
+from .credentials import presented_token
 from .handlers import InfoLogic, SocketLogic, TenantLogic, TenantsLogic
 
 log = logging.getLogger(__name__)
@@ -34,16 +35,6 @@ SECRET_USER = User(
     name="jupyter-hotconf kernel token",
     display_name="jupyter-hotconf (read-only)",
 )
-
-
-def presented_token(handler: web.RequestHandler) -> str:
-    """The credential of a request: ``Authorization: token|Bearer <t>`` or ``?token=<t>``."""
-    header = handler.request.headers.get("Authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() in ("token", "bearer") and value.strip():
-        return value.strip()
-    raw = handler.request.query_arguments.get("token", [b""])[0]
-    return raw.decode("utf-8", "replace")
 
 
 class SecretAuthorizer:

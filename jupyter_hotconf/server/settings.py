@@ -1,4 +1,4 @@
-"""Every server setting of DESIGN.md §9 as a documented, validated trait.
+"""Every server setting (docs/server.md, "Settings") as a documented, validated trait.
 
 The same traits configure the Jupyter extension (``c.HotConf.*``, through ``HotConf``'s
 inheritance) and the standalone server (``jupyter-hotconf serve --kebab-case-flags``, which
@@ -14,7 +14,8 @@ from traitlets import Bool, Enum, Float, Int, List, TraitError, Unicode, default
 from traitlets.config import Configurable
 
 from ..core.documents import DEFAULT_MAX_FILE_BYTES
-from .hub import HubLimits
+from ..core.protocol import CloseCode
+from .limits import HubLimits
 
 MODES = ("dev", "demo", "prod")
 WATCHERS = ("auto", "native", "polling")
@@ -87,24 +88,27 @@ class HotConfSettings(Configurable):
     heartbeat_timeout_s = Float(
         10.0,
         help="Seconds of silence (no frame, not even a protocol pong) after which a client "
-        "is closed with 4408. Default 10; must be > 0.",
+        f"is closed with {CloseCode.HEARTBEAT_TIMEOUT:d}. Default 10; must be > 0.",
     ).tag(config=True)
 
     allowed_tenants = List(
         Unicode(),
         ["*"],
         help="Glob patterns (fnmatch, case-sensitive) of the tenants clients may follow. "
-        "Default ['*'] = every tenant; [] = none. Others are refused with 403 / 4403.",
+        "Default ['*'] = every tenant; [] = none. Others are refused with 403 / "
+        f"{CloseCode.FORBIDDEN:d}.",
     ).tag(config=True)
 
     max_connections_per_tenant = Int(
         1000,
         help="Open sockets following one tenant (a `*` socket counts for none). Over it: "
-        "429 / 4429. Default 1000; 0 = no limit.",
+        f"429 / {CloseCode.TOO_MANY:d}. Default 1000; 0 = no limit.",
     ).tag(config=True)
 
     max_connections = Int(
-        10000, help="Open sockets in total. Over it: 429 / 4429. Default 10000; 0 = no limit."
+        10000,
+        help=f"Open sockets in total. Over it: 429 / {CloseCode.TOO_MANY:d}. Default 10000; "
+        "0 = no limit.",
     ).tag(config=True)
 
     max_connects_per_second = Float(
@@ -117,20 +121,21 @@ class HotConfSettings(Configurable):
     max_message_size = Int(
         4096,
         help="Largest inbound frame in bytes, set on the hotconf WebSocket handler only "
-        "(not app-wide). Larger frames close the socket with 1009. Default 4096 (4 KiB).",
+        f"(not app-wide). Larger frames close the socket with {CloseCode.TOO_BIG:d}. Default "
+        "4096 (4 KiB).",
     ).tag(config=True)
 
     max_messages_per_second = Int(
         50,
-        help="Inbound frames a client may send per second before it is closed with 1008 "
-        "(flood). Default 50; 0 = no limit.",
+        help="Inbound frames a client may send per second before it is closed with "
+        f"{CloseCode.POLICY:d} (flood). Default 50; 0 = no limit.",
     ).tag(config=True)
 
     max_pending_bytes = Int(
         16 * 1024 * 1024,
         help="Bytes queued for a client that it has not read yet; over it the client is "
-        "closed with 4413 (slow consumer). One frame is always let onto an empty queue. "
-        "Default 16 MiB; 0 = no limit.",
+        f"closed with {CloseCode.SLOW_CONSUMER:d} (slow consumer). One frame is always let "
+        "onto an empty queue. Default 16 MiB; 0 = no limit.",
     ).tag(config=True)
 
     max_file_bytes = Int(

@@ -17,9 +17,9 @@ from tornado import web
 from tornado.websocket import WebSocketHandler
 
 from ..core.protocol import CloseCode
+from .admission import Refusal
+from .credentials import presented_token
 from .handlers import InfoLogic, SocketLogic, TenantLogic, TenantsLogic, write_json_error
-from .hub import Refusal
-from .jupyter_handlers import presented_token
 from .origins import OriginPolicy
 
 log = logging.getLogger(__name__)

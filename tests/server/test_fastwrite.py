@@ -119,3 +119,52 @@ async def test_heartbeat_is_one_fast_write_of_ping_and_protocol_ping(standalone_
         assert await raw.frame() == (0x9, b"")
     assert srv.hub.writes["fast"] >= 3 and srv.hub.writes["slow"] == 0
     raw.close()
+
+
+@pytest.mark.asyncio
+async def test_eligibility_is_decided_once_at_registration(
+    standalone_factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Compression, TLS and the stream's class cannot change on an open socket, so the
+    hub asks ``plain_stream`` when the socket registers and never again per write."""
+    asked: list[object] = []
+    real = fastwrite.plain_stream
+
+    def counting(socket: object) -> fastwrite.PlainStream | None:
+        asked.append(socket)
+        return real(socket)
+
+    monkeypatch.setattr(fastwrite, "plain_stream", counting)
+    srv = standalone_factory(heartbeat_interval_s=QUIET, heartbeat_timeout_s=QUIET)
+    raw = await RawClient.open(srv.server.port, "/ws?protocol=2&tenant_id=acme")
+    await raw_frame(raw)  # the Snapshot: registered
+    assert len(asked) == 1
+    before = srv.hub.writes.copy()
+    for revision in (1, 2, 3):
+        srv.hub.broadcast(big_change(srv.engine.store.epoch, revision, size=10))
+    srv.hub.sweep()
+    for _ in range(3):
+        assert b'"ConfigChanged"' in await raw_frame(raw)
+    assert srv.hub.writes - before == {"fast": 4}
+    assert len(asked) == 1
+    raw.close()
+
+
+@pytest.mark.asyncio
+async def test_a_closing_socket_gets_no_frame_after_its_close(standalone_factory) -> None:
+    """A socket may start closing while the hub still holds it (the server sent its close
+    frame, the client has not answered yet): a data frame written past that close would
+    break the protocol, so the send falls back to ``write_message``, which refuses."""
+    srv = standalone_factory(heartbeat_interval_s=QUIET, heartbeat_timeout_s=QUIET)
+    raw = await RawClient.open(srv.server.port, "/ws?tenant_id=acme")
+    await until(lambda: len(srv.hub.connections) == 1, "registered")
+    [conn] = srv.hub.connections
+    assert conn.plain is not None  # a plain stream: the fast path would be taken
+    conn.socket.close(1000, "bye")  # behind the hub's back: still registered
+    before = srv.hub.writes.copy()
+    assert srv.hub.broadcast(big_change(srv.engine.store.epoch, 1, size=10)) == 0
+    srv.hub.sweep()
+    assert srv.hub.writes - before == {}
+    assert conn.closed and conn not in srv.hub.connections
+    assert await raw.frame() == (0x8, struct.pack("!H", 1000) + b"bye")  # nothing before it
+    raw.close()

@@ -8,7 +8,8 @@ import pytest
 
 from jupyter_hotconf.core.store import ConfigStore
 from jupyter_hotconf.server.broker import LocalBroker
-from jupyter_hotconf.server.hub import ConfigHub, HubLimits
+from jupyter_hotconf.server.hub import ConfigHub
+from jupyter_hotconf.server.limits import HubLimits
 from jupyter_hotconf.server.subscription import Subscription
 
 from .conftest import RawClient
