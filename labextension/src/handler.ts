@@ -40,7 +40,7 @@ export async function requestAPI<T>(
   return (text ? JSON.parse(text) : null) as T;
 }
 
-/** `GET hotconf/api/info` (DESIGN.md §6); unknown extra fields are kept. */
+/** `GET hotconf/api/info` (docs/server.md); unknown extra fields are kept. */
 export interface IInfo {
   version?: string;
   mode?: string;

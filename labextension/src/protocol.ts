@@ -1,5 +1,5 @@
 /**
- * The wire protocol of DESIGN.md §5 (protocol=2), as the browser sees it.
+ * The wire protocol (protocol=2, docs/protocol.md), as the browser sees it.
  *
  * Pure: no DOM, no JupyterLab, so the model's reducers can be unit-tested in node.
  */
@@ -46,7 +46,7 @@ export interface IConfigValid {
   checksum: string | null;
 }
 
-/** A decoded frame; unknown messages decode to `null` and are ignored (§5). */
+/** A decoded frame; unknown messages decode to `null` and are ignored (docs/protocol.md). */
 export type Message =
   | { kind: 'Snapshot'; body: ISnapshot }
   | { kind: 'ConfigChanged'; body: IConfigChanged }
@@ -57,7 +57,10 @@ export type Message =
 
 const BODY_KINDS = ['Snapshot', 'ConfigChanged', 'ConfigInvalid', 'ConfigValid'] as const;
 
-/** Close codes the server uses under protocol=2 (refusals cannot be read from a handshake). */
+/**
+ * Close codes the server uses under protocol=2 (refusals cannot be read from a handshake):
+ * docs/protocol.md, "Close codes". The only place in this package that spells them as numbers.
+ */
 export enum CloseCode {
   Normal = 1000,
   Policy = 1008,

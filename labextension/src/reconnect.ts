@@ -1,7 +1,7 @@
 /**
- * The reconnect policy, the same as the kernel's (DESIGN.md §7): wait `base` ms doubling up
- * to `max` ms with FULL jitter (a uniform draw in [0, cap]), so a restarted server is not
- * hit by every browser at once; once `maxAttempts` reconnect attempts failed too the link is
+ * The reconnect policy, the same as the kernel's (docs/kernel.md; docs/labextension.md,
+ * "Design choices"): wait `base` ms doubling up to `max` ms with FULL jitter (a uniform draw
+ * in [0, cap]), so a restarted server is not hit by every browser at once; once `maxAttempts` reconnect attempts failed too the link is
  * reported as `error` and retries go on every `max` ms (as `Backoff` in the kernel: the drop
  * itself is not an attempt). Pure: randomness is injected for tests.
  */
@@ -34,9 +34,10 @@ export const DEFAULT_RECONNECT: IReconnectOptions = {
 };
 
 /**
- * Classify a close code. 4403/4400 are final (the same settings would be refused again);
- * 4429 retries later; 4408 (heartbeat) and 4413 (slow consumer) and every transport close
- * reconnect and resync from the Snapshot.
+ * Classify a close code. `CloseCode.Forbidden` and `CloseCode.BadTenant` are final (the same
+ * settings would be refused again); `CloseCode.TooMany` retries later;
+ * `CloseCode.HeartbeatTimeout`, `CloseCode.SlowConsumer` and every transport close reconnect
+ * and resync from the Snapshot.
  */
 export function decideClose(code: number): CloseDecision {
   switch (code) {
