@@ -111,13 +111,6 @@ class HotConfEngine:
             log.warning("hotconf: watcher did not stop within %.1fs", timeout)
         stopper.join(0.5)
 
-    def stop_sync(self, timeout: float = STOP_TIMEOUT_S) -> None:
-        """``stop`` for callers without a running loop (the standalone CLI's exit)."""
-        if self.started:
-            self.started = False
-            self.hub.stop()
-            self.watcher.stop(timeout)
-
     # -- what the REST handlers read -----------------------------------------------------
     def allowed(self, tenant_id: str) -> bool:
         return tenant_allowed(tenant_id, self.settings.allowed_tenants)

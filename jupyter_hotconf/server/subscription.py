@@ -1,4 +1,4 @@
-"""What one WebSocket follows, parsed from the raw query of its handshake (DESIGN.md §5).
+"""What one WebSocket follows, parsed from the raw query of its handshake (docs/protocol.md).
 
 The raw ``request.query_arguments`` bytes are validated, never ``get_query_argument``'s
 cleaned strings: Tornado strips whitespace and maps control characters to spaces, so
@@ -7,12 +7,12 @@ cleaned strings: Tornado strips whitespace and maps control characters to spaces
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..core.errors import HotconfError, InvalidTenant, ProtocolError
 from ..core.protocol import parse_include, parse_protocol
-from ..core.tenants import tenant_allowed, validate_tenant_id
+from ..core.tenants import validate_tenant_id
 
 WILDCARD = "*"
 
@@ -33,11 +33,6 @@ class Subscription:
     wildcard: bool = False
     v2: bool = False
     include: tuple[str, ...] = ()
-
-    def follows(self, tenant_id: str, allowed: Iterable[str]) -> bool:
-        if tenant_id in self.tenants:
-            return True
-        return self.wildcard and tenant_allowed(tenant_id, allowed)
 
     def describe(self) -> str:
         names = sorted(self.tenants) + ([WILDCARD] if self.wildcard else [])
