@@ -6,7 +6,7 @@
  */
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { decode, Message, PONG } from './protocol';
+import { CloseCode, decode, Message, PONG } from './protocol';
 import { decideClose, ReconnectPolicy } from './reconnect';
 import { LinkStatus } from './state';
 
@@ -18,6 +18,26 @@ export interface ISocket {
   onerror: ((ev: unknown) => void) | null;
   send(data: string): void;
   close(code?: number, reason?: string): void;
+}
+
+/**
+ * What the model needs of its link: `HotConfClient` in the browser, a scripted fake in the
+ * model's unit tests (`HotConfModel.IOptions.createClient`).
+ */
+export interface IClient {
+  /** The backoff; the model re-configures it when the settings change. */
+  readonly policy: ReconnectPolicy;
+  readonly status: LinkStatus;
+  /** Why the link is in `error` or `reconnecting`, else `null`. */
+  readonly lastError: string | null;
+  readonly statusChanged: ISignal<IClient, LinkStatus>;
+  /** Every decoded message except Ping/Pong, in order. */
+  readonly messageReceived: ISignal<IClient, Message>;
+  /** Forget past failures and open a socket now (to the URL computed at this moment). */
+  reconnect(): void;
+  /** Close for good: no retry until the next `reconnect()`. */
+  stop(): void;
+  dispose(): void;
 }
 
 export interface ITimers {
@@ -42,7 +62,7 @@ const browserTimers: ITimers = {
   clearTimeout: handle => window.clearTimeout(handle as number)
 };
 
-export class HotConfClient {
+export class HotConfClient implements IClient {
   constructor(options: IClientOptions) {
     this._url = options.url;
     this.policy = options.policy ?? new ReconnectPolicy();
@@ -181,7 +201,7 @@ export class HotConfClient {
       // Nothing for too long: the link is dead though TCP has not noticed. Reconnect.
       const socket = this._socket;
       if (socket) {
-        this._onClose(socket, 4408, 'no heartbeat from the server');
+        this._onClose(socket, CloseCode.HeartbeatTimeout, 'no heartbeat from the server');
         socket.close();
       }
     }, this._silenceMs);
@@ -194,7 +214,7 @@ export class HotConfClient {
     this._clearTimer('_silenceTimer');
     if (socket) {
       socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
-      socket.close(1000, 'client closing');
+      socket.close(CloseCode.Normal, 'client closing');
     }
   }
 

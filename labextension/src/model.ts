@@ -7,7 +7,7 @@ import { ServerConnection } from '@jupyterlab/services';
 import { VDomModel } from '@jupyterlab/ui-components';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { HotConfClient } from './client';
+import { HotConfClient, IClient, IClientOptions } from './client';
 import { HotConfAPIError, IInfo, requestAPI } from './handler';
 import { Message, socketQuery } from './protocol';
 import { ReconnectPolicy } from './reconnect';
@@ -46,7 +46,9 @@ export class HotConfModel extends VDomModel implements IHotConf {
     super();
     this._serverSettings = options.serverSettings ?? ServerConnection.makeSettings();
     this._settings = { ...DEFAULT_SETTINGS, ...options.settings };
-    this._client = new HotConfClient({
+    this._now = options.now ?? Date.now;
+    const createClient = options.createClient ?? (o => new HotConfClient(o));
+    this._client = createClient({
       url: () => this.socketUrl,
       policy: new ReconnectPolicy(Private.policyOptions(this._settings))
     });
@@ -221,9 +223,9 @@ export class HotConfModel extends VDomModel implements IHotConf {
     this._changed();
   }
 
-  private _onMessage(_: HotConfClient, message: Message): void {
+  private _onMessage(_: IClient, message: Message): void {
     const before = this._tenants;
-    this._tenants = reduce(before, message, Date.now());
+    this._tenants = reduce(before, message, this._now());
     if (message.kind === 'Snapshot' && message.body.mode) {
       this._mode = message.body.mode;
     }
@@ -242,7 +244,8 @@ export class HotConfModel extends VDomModel implements IHotConf {
 
   private _serverSettings: ServerConnection.ISettings;
   private _settings: IHotConfSettings;
-  private _client: HotConfClient;
+  private _client: IClient;
+  private _now: () => number;
   private _tenants: Tenants = new Map();
   private _info: IInfo | null = null;
   private _mode: string | null = null;
@@ -256,8 +259,16 @@ export class HotConfModel extends VDomModel implements IHotConf {
 
 export namespace HotConfModel {
   export interface IOptions {
+    /** Where `hotconf/api/…` and the default socket live; JupyterLab's own by default. */
     serverSettings?: ServerConnection.ISettings;
     settings?: Partial<IHotConfSettings>;
+    /**
+     * Makes the link from the model's URL and backoff: a `HotConfClient` over a browser
+     * WebSocket by default; the unit tests pass a scripted client (no socket).
+     */
+    createClient?: (options: IClientOptions) => IClient;
+    /** The clock stamped on changes (`lastChange`); `Date.now` by default. */
+    now?: () => number;
   }
 }
 

@@ -1,9 +1,10 @@
 /**
  * The reconnect policy, the same as the kernel's (docs/kernel.md; docs/labextension.md,
  * "Design choices"): wait `base` ms doubling up to `max` ms with FULL jitter (a uniform draw
- * in [0, cap]), so a restarted server is not hit by every browser at once; once `maxAttempts` reconnect attempts failed too the link is
- * reported as `error` and retries go on every `max` ms (as `Backoff` in the kernel: the drop
- * itself is not an attempt). Pure: randomness is injected for tests.
+ * in [0, cap]), so a restarted server is not hit by every browser at once; once
+ * `maxAttempts` reconnect attempts failed too the link is reported as `error` and retries go
+ * on every `max` ms (as `Backoff` in the kernel: the drop itself is not an attempt). Pure:
+ * randomness is injected for tests.
  */
 import { CloseCode } from './protocol';
 
