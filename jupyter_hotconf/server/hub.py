@@ -231,7 +231,8 @@ class ConfigHub:
         return sent
 
     def send(self, conn: Connection, frame: bytes, wire: bytes | None = None) -> bool:
-        """Queue ``frame`` for ``conn`` unless it is a slow consumer (then close it 4413).
+        """Queue ``frame`` for ``conn`` unless it is a slow consumer (then close it
+        ``SLOW_CONSUMER``).
 
         ``wire`` is ``frame`` already framed (``fastwrite.text_frame``), so a broadcast
         frames once; a plain stream gets it directly, any other socket ``write_message``.
@@ -264,7 +265,8 @@ class ConfigHub:
         return conn.plain.open()
 
     def _too_slow(self, conn: Connection, pending: int, size: int) -> bool:
-        """Close ``conn`` 4413 if ``size`` more bytes would pass ``max_pending_bytes``."""
+        """Close ``conn`` with ``SLOW_CONSUMER`` if ``size`` more bytes would pass
+        ``max_pending_bytes``."""
         limit = self.limits.max_pending_bytes
         if limit and pending and pending + size > limit:
             self.close(
@@ -301,7 +303,8 @@ class ConfigHub:
     # -- inbound -----------------------------------------------------------------------
     def received(self, conn: Connection, frame: str | bytes | None) -> None:
         """Any inbound frame (``None`` = a protocol ping or pong) counts as life; a client's
-        ``"Ping"`` is answered; a flood or a frame that is not a message closes 1008."""
+        ``"Ping"`` is answered; a flood or a frame that is not a message closes with
+        ``POLICY``."""
         now = self.clock()
         conn.last_seen = now
         if now - conn.window_start >= 1.0:

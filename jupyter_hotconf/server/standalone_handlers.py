@@ -60,7 +60,8 @@ class StandaloneSocket(StandaloneMixin, SocketLogic, WebSocketHandler):
 
     def check_origin(self, origin: str) -> bool:
         """Tornado's origin hook always passes: ``origin_refusal`` has decided already, in
-        the handshake, so that a protocol=2 client is told why (close 4403, not a bare 403)."""
+        the handshake, so that a protocol=2 client is told why (close
+        ``CloseCode.FORBIDDEN``, not a bare 403)."""
         return True
 
     def origin_refusal(self) -> Refusal | None:
