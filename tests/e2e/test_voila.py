@@ -13,7 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -147,11 +147,23 @@ def console(page: Any) -> list[str]:
 
 
 @pytest.fixture
-def voila_app(tmp_path: Path) -> Iterator[VoilaApp]:
-    app = VoilaApp(root=tmp_path / "root", notebook="live-dashboard.ipynb", home=tmp_path / "h")
-    prepare_root(app.root, app.notebook)
-    yield app
-    stop_and_check_kernels(app.stop, tmp_path)
+def voila_app(tmp_path: Path) -> Iterator[Callable[[str], VoilaApp]]:
+    """Factory: ``voila_app("x.ipynb")`` serves a copy of that notebook and of configs/."""
+    apps: list[VoilaApp] = []
+
+    def start(notebook: str) -> VoilaApp:
+        home = tmp_path / f"h{len(apps)}"
+        app = VoilaApp(root=tmp_path / f"root{len(apps)}", notebook=notebook, home=home)
+        apps.append(app)
+        prepare_root(app.root, notebook)
+        app.start()
+        return app
+
+    yield start
+    for app in apps:
+        app.stop()
+    wait_until(lambda: not kernel_pids(tmp_path), timeout=DEADLINE_S, interval=0.2,
+               what="the kernels of the test to exit")  # fmt: skip
 
 
 @pytest.fixture
@@ -168,13 +180,9 @@ def voila_server(tmp_path: Path, labextension_installed: None) -> Iterator[LabSe
     )
     server.start()
     yield server
-    stop_and_check_kernels(server.stop, tmp_path)
-
-
-def stop_and_check_kernels(stop: Any, marker: Path) -> None:
-    stop()
-    wait_until(lambda: not kernel_pids(marker), timeout=DEADLINE_S, interval=0.2,
-               what=f"the kernels of {marker} to exit")  # fmt: skip
+    server.stop()
+    wait_until(lambda: not kernel_pids(tmp_path), timeout=DEADLINE_S, interval=0.2,
+               what="the kernels of the test to exit")  # fmt: skip
 
 
 def open_dashboard(page: Any, url: str, status: str) -> None:
@@ -223,11 +231,13 @@ def assert_no_shared_scope_error(console: list[str]) -> None:
     assert not bad, "\n".join(bad)
 
 
-def test_voila_command_local_mode(voila_app: VoilaApp, page: Any, console: list[str]) -> None:
-    voila_app.start()
-    open_dashboard(page, voila_app.url, "Local")
-    assert kernel_pids(voila_app.home), "no kernel found: the teardown check could not fail"
-    edit_two_tenants_and_check(page, voila_app.root / "configs")
+def test_voila_command_local_mode(
+    voila_app: Callable[[str], VoilaApp], page: Any, console: list[str]
+) -> None:
+    app = voila_app("live-dashboard.ipynb")
+    open_dashboard(page, app.url, "Local")
+    assert kernel_pids(app.home), "no kernel found: the teardown check could not fail"
+    edit_two_tenants_and_check(page, app.root / "configs")
     IMG_DIR.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(IMG_DIR / "voila.png"), full_page=True)
     assert_no_shared_scope_error(console)
@@ -240,3 +250,19 @@ def test_voila_server_extension_server_mode(
     assert kernel_pids(voila_server.home), "no kernel found: the teardown check could not fail"
     edit_two_tenants_and_check(page, voila_server.config_dir)
     assert_no_shared_scope_error(console)
+
+
+def test_quickstart_in_voila(voila_app: Callable[[str], VoilaApp], page: Any) -> None:
+    """The other notebook: its live cell and its config tree follow acme in the page."""
+    app = voila_app("quickstart.ipynb")
+    page.goto(app.url)
+    wait_text(page, "pre.hotconf-tree", '"discount": 0.15', timeout_ms=PAGE_TIMEOUT_MS)
+    wait_text(page, "body", "Acme discount: 15%")
+    page.evaluate("window.__hotconfNoReload = true")
+    acme = app.root / "configs" / "private" / "acme.json"
+    doc = json.loads(acme.read_text())
+    doc["pricing"]["discount"] = 0.33
+    write_json(acme, doc)
+    wait_text(page, "pre.hotconf-tree", '"discount": 0.33', timeout_ms=UPDATE_TIMEOUT_MS)
+    wait_text(page, "body", "Acme discount: 33%", timeout_ms=UPDATE_TIMEOUT_MS)
+    assert page.evaluate("window.__hotconfNoReload === true"), "the page was reloaded"
