@@ -216,11 +216,14 @@ def edit_two_tenants_and_check(page: Any, config_dir: Path) -> None:
     os.replace(tmp, globex)
 
     acme_row = wait_text(page, ROW.format("acme"), "33%", timeout_ms=UPDATE_TIMEOUT_MS)
-    wait_text(page, ROW.format("globex"), "44%", timeout_ms=UPDATE_TIMEOUT_MS)
-    assert "0%" in page.inner_text(ROW.format("initech")), "initech was not edited"
+    globex_row = wait_text(page, ROW.format("globex"), "44%", timeout_ms=UPDATE_TIMEOUT_MS)
+    assert "\t0%\t" in page.inner_text(ROW.format("initech")), "initech changed unedited"
     assert page.evaluate("window.__hotconfNoReload === true"), "the page was reloaded"
     revision = acme_row.split()[-1]
     assert revision.isdigit() and int(revision) > 1, acme_row
+    for tenant, row in (("acme", acme_row), ("globex", globex_row)):
+        wait_text(page, "body", f"{tenant} rev {row.split()[-1]}: /pricing/discount",
+                  timeout_ms=UPDATE_TIMEOUT_MS)  # fmt: skip
     # The live cell re-ran for that revision and read it (one provider per tenant per kernel).
     wait_text(page, "body", f"discount 33%, 2 tiers (revision {revision})",
               timeout_ms=UPDATE_TIMEOUT_MS)  # fmt: skip
