@@ -85,3 +85,37 @@ class InvalidDocument(HotconfError):
 
 class ProtocolError(HotconfError, ValueError):
     """A frame that is not a message of DESIGN.md §5."""
+
+
+class HistoryUnavailable(HotconfError):
+    """The history database cannot be used: corrupt, not a database, a directory in its place,
+    no permission, disk error. ``path`` says where and ``reason`` what; a server logs it and
+    runs without history (docs/history.md)."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"history database {path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class HistoryVersionError(HistoryUnavailable):
+    """The database was written by a newer (or unknown) schema version; it is never
+    overwritten, so the newer program's history stays intact."""
+
+    def __init__(self, path: str, found: int, supported: int) -> None:
+        super().__init__(
+            path,
+            f"schema version {found} is newer than this program knows ({supported}); "
+            "upgrade jupyter-hotconf or point the history setting at another file",
+        )
+        self.found = found
+        self.supported = supported
+
+
+class UnknownRevision(HotconfError, LookupError):
+    """A revision that was never recorded, or was pruned by retention."""
+
+    def __init__(self, tenant_id: str, revision: int) -> None:
+        super().__init__(f"tenant {tenant_id!r} has no revision {revision} (unknown or pruned)")
+        self.tenant_id = tenant_id
+        self.revision = revision

@@ -1,0 +1,179 @@
+"""Open the history database: where it lives, its file modes, WAL, schema version, epoch.
+
+Everything that can go wrong before the first record is turned into a ``HistoryUnavailable``
+that says what and where, so a server can log one line and run without history
+(docs/history.md). A database written by a newer schema version is refused and left as it is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import secrets
+import sqlite3
+from pathlib import Path
+
+from .errors import HistoryUnavailable, HistoryVersionError
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+# One row per audit entry (revisions, invalid attempts, recoveries); one row per revision
+# holding the content, so entries can be listed without reading configs.
+_TABLES = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
+    """CREATE TABLE entries (
+        id INTEGER PRIMARY KEY,
+        tenant_id TEXT NOT NULL,
+        revision INTEGER,
+        timestamp TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        change_type TEXT NOT NULL,
+        source TEXT NOT NULL,
+        actor TEXT,
+        checksum TEXT,
+        changed_paths TEXT NOT NULL,
+        patch TEXT NOT NULL,
+        file TEXT,
+        error TEXT
+    )""",
+    "CREATE INDEX entries_by_tenant ON entries (tenant_id, id)",
+    """CREATE TABLE revisions (
+        tenant_id TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        entry_id INTEGER NOT NULL REFERENCES entries (id),
+        checksum TEXT,
+        config TEXT,
+        document TEXT,
+        PRIMARY KEY (tenant_id, revision)
+    ) WITHOUT ROWID""",
+)
+
+
+def default_history_path(config_dir: str | os.PathLike[str], data_dir: str | os.PathLike[str]) -> (
+    Path
+):
+    """``<data_dir>/hotconf/history-<12 hex of sha256(realpath(config_dir))>.sqlite``.
+
+    ``data_dir`` is Jupyter's data dir (``jupyter_core.paths.jupyter_data_dir()``), passed in
+    so the engine needs no Jupyter import. Every process on one config dir — however it names
+    the dir — finds the same file, and a read-only config dir still has history.
+    """
+    real = os.path.realpath(os.fspath(config_dir))
+    digest = hashlib.sha256(real.encode("utf-8", "surrogateescape")).hexdigest()[:12]
+    return Path(data_dir) / "hotconf" / f"history-{digest}.sqlite"
+
+
+def unavailable(path: Path, exc: BaseException) -> HistoryUnavailable:
+    """A ``HistoryUnavailable`` that says, for a person, what ``exc`` means for the file."""
+    text = str(exc)
+    if isinstance(exc, sqlite3.DatabaseError) and "not a database" in text:
+        reason = "not a SQLite database (corrupt, or another kind of file)"
+    elif isinstance(exc, sqlite3.DatabaseError) and "malformed" in text:
+        reason = "the database is corrupt (malformed)"
+    elif isinstance(exc, OSError):
+        reason = exc.strerror or text
+    else:
+        reason = text
+    return HistoryUnavailable(str(path), reason)
+
+
+def _ensure_dir(path: Path, directory: Path) -> None:
+    """Create the database's directory 0700 (left as it is when it exists)."""
+    if directory.is_dir():
+        return
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(directory, 0o700)  # mkdir's mode is filtered by the umask
+    except OSError as exc:
+        raise HistoryUnavailable(
+            str(path), f"cannot create its directory {directory}: {exc.strerror or exc}"
+        ) from None
+
+
+def _ensure_file(path: Path) -> None:
+    """Create the database file 0600 before SQLite does (SQLite would use 0644 & ~umask);
+    its ``-wal``/``-shm`` files copy the mode. Opening it read-write checks permission now."""
+    if path.is_dir():
+        raise HistoryUnavailable(str(path), "is a directory, not a database file")
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        try:
+            fd = os.open(path, os.O_RDWR)
+        except OSError as exc:
+            raise unavailable(path, exc) from None
+    except OSError as exc:
+        raise unavailable(path, exc) from None
+    else:
+        os.fchmod(fd, 0o600)
+    os.close(fd)
+
+
+def _create_schema(db: sqlite3.Connection, path: Path) -> None:
+    """Create the tables once, in one transaction, so a racing process sees all or nothing."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version == 0:
+            if db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                raise HistoryUnavailable(
+                    str(path), "is a SQLite database of another program (it has other tables)"
+                )
+            for statement in _TABLES:
+                db.execute(statement)
+            db.execute("INSERT INTO meta (key, value) VALUES ('epoch', ?)", (secrets.token_hex(8),))
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
+def _check_version(db: sqlite3.Connection, path: Path) -> None:
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION or version < 0:
+        raise HistoryVersionError(str(path), version, SCHEMA_VERSION)
+    if version == 0:
+        _create_schema(db, path)
+        _check_version(db, path)  # another process may have created a newer one meanwhile
+
+
+def open_database(path: Path, *, timeout_s: float) -> tuple[sqlite3.Connection, str]:
+    """Open (creating if needed) the database at ``path``; return it and its epoch.
+
+    The connection is in autocommit mode (``isolation_level=None``): callers open their own
+    ``BEGIN IMMEDIATE`` transactions. ``timeout_s`` bounds the wait for another process's lock.
+    """
+    path = Path(path)
+    _ensure_dir(path, path.parent)
+    _ensure_file(path)
+    try:
+        db = sqlite3.connect(
+            path, timeout=timeout_s, isolation_level=None, check_same_thread=False
+        )
+    except sqlite3.Error as exc:
+        raise unavailable(path, exc) from None
+    try:
+        mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode != "wal":
+            log.warning("history database %s: WAL unavailable, using %s journal", path, mode)
+        # FULL: a revision is on disk before it is broadcast (WAL's NORMAL may lose the last
+        # commits on power loss; config changes are rare, so the fsync costs nothing).
+        db.execute("PRAGMA synchronous = FULL")
+        db.execute("PRAGMA foreign_keys = ON")
+        _check_version(db, path)
+        row = db.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()
+        if row is None:
+            raise HistoryUnavailable(str(path), "has no epoch (the database is damaged)")
+    except HistoryUnavailable:
+        db.close()
+        raise
+    except (sqlite3.Error, OSError) as exc:
+        with contextlib.suppress(sqlite3.Error):
+            db.close()
+        raise unavailable(path, exc) from None
+    return db, str(row[0])
