@@ -14,7 +14,26 @@ from collections.abc import Iterable
 from typing import Any
 
 from .errors import InvalidDocument, ProtocolError
+from .messages import (
+    ChangeKind,
+    ConfigChanged,
+    ConfigInvalid,
+    ConfigValid,
+    Message,
+    MessageKind,
+    Ping,
+    Pong,
+    Snapshot,
+)
 from .store import Change, ChangeType, TenantState
+
+__all__ = [
+    "INCLUDE_VALUES", "PING", "PONG", "PROTOCOL_VERSIONS", "ChangeKind", "CloseCode",
+    "ConfigChanged", "ConfigInvalid", "ConfigValid", "Message", "MessageKind", "Ping", "Pong",
+    "Snapshot", "config_changed", "config_invalid", "config_valid", "decode", "decode_message",
+    "encode", "frames_for", "message_from_frame", "parse_include", "parse_protocol",
+    "seed_frame_for", "snapshot",
+]
 
 PING = '"Ping"'
 PONG = '"Pong"'
@@ -33,15 +52,6 @@ class CloseCode(enum.IntEnum):
     HEARTBEAT_TIMEOUT = 4408
     SLOW_CONSUMER = 4413
     TOO_MANY = 4429
-
-
-class MessageKind(str, enum.Enum):
-    CONFIG_CHANGED = "ConfigChanged"
-    CONFIG_INVALID = "ConfigInvalid"
-    CONFIG_VALID = "ConfigValid"
-    SNAPSHOT = "Snapshot"
-    PING = "Ping"
-    PONG = "Pong"
 
 
 _KINDS = {kind.value: kind for kind in MessageKind}
@@ -85,6 +95,11 @@ def decode(text: str | bytes) -> tuple[MessageKind | None, dict[str, Any] | None
         raise ProtocolError(
             f"frame is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from exc
+    return _kind_and_body(value)
+
+
+def _kind_and_body(value: Any) -> tuple[MessageKind | None, dict[str, Any] | None]:
+    """Check the shape of a parsed frame (see ``decode``)."""
     if isinstance(value, str):
         kind = _KINDS.get(value)
         if kind is not None and kind not in _UNIT_KINDS:
@@ -227,3 +242,67 @@ def frames_for(change: Change, include: Iterable[str] = ()) -> dict[str, Any] | 
 def seed_frame_for(change: Change) -> dict[str, Any] | None:
     """The message a protocol-1 (seed) client gets for ``change``: ConfigChanged or ``None``."""
     return config_changed(change) if change.is_wire_change else None
+
+
+# -- typed messages (what a follower reads) ------------------------------------------------
+
+
+def decode_message(text: str | bytes) -> Message | None:
+    """``decode`` into a typed message; unknown kinds → ``None``; a known message with a
+    field of the wrong type → ``ProtocolError`` (unknown fields are ignored).
+
+    >>> decode_message('{"ConfigValid":{"tenant_id":"acme","revision":3,"checksum":null}}')
+    ConfigValid(tenant_id='acme', revision=3, checksum=None)
+    """
+    return _typed(*decode(text))
+
+
+def message_from_frame(frame: Any) -> Message | None:
+    """The typed message of a frame built in-process (``frames_for``, ``snapshot``), so local
+    mode reads exactly what a socket would."""
+    return _typed(*_kind_and_body(frame))
+
+
+def _opt(body: dict[str, Any], key: str, *types: type) -> Any:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+        raise ProtocolError(f"{key} must be {' or '.join(t.__name__ for t in types)}, "
+                            f"got {_shape(value)}")
+    return value
+
+
+def _typed(kind: MessageKind | None, body: dict[str, Any] | None) -> Message | None:
+    if kind is None or body is None:
+        return None
+    if kind is MessageKind.PING:
+        return Ping()
+    if kind is MessageKind.PONG:
+        return Pong()
+    tenant = str(body["tenant_id"])
+    if kind is MessageKind.SNAPSHOT:
+        exists, valid = _opt(body, "exists", bool), _opt(body, "valid", bool)
+        return Snapshot(
+            tenant, body["revision"], _opt(body, "epoch", str), _opt(body, "checksum", str),
+            exists is not False, valid is not False, _opt(body, "error", dict),
+            _opt(body, "config", dict), _opt(body, "mode", str), body,
+        )
+    if kind is MessageKind.CONFIG_CHANGED:
+        try:
+            change_type = ChangeKind(body["change_type"])
+        except ValueError:
+            raise ProtocolError(f"unknown change_type {body['change_type']!r}") from None
+        paths, patch = _opt(body, "changed_paths", list), _opt(body, "patch", list)
+        return ConfigChanged(
+            tenant, change_type, _opt(body, "revision", int) or 0, _opt(body, "epoch", str),
+            _opt(body, "checksum", str), tuple(map(str, paths)) if paths is not None else None,
+            _opt(body, "timestamp", str), _opt(body, "config", dict),
+            tuple(patch) if patch is not None else None, body,
+        )
+    if kind is MessageKind.CONFIG_INVALID:
+        return ConfigInvalid(
+            tenant, body["message"], _opt(body, "file", str), _opt(body, "line", int),
+            _opt(body, "column", int), _opt(body, "pointer", str), body,
+        )
+    return ConfigValid(tenant, body["revision"], _opt(body, "checksum", str), body)
