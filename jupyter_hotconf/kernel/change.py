@@ -1,5 +1,5 @@
-"""What a provider tells its subscribers: ``Update`` (from a feed), ``Change`` (to user code),
-``Subscription`` (the handle ``on_change``/``live`` return)."""
+"""What a provider tells its subscribers: ``Change`` (to user code, built from the reducer's
+``core.follow.FollowChange``) and ``Subscription`` (the handle ``on_change``/``live`` return)."""
 
 from __future__ import annotations
 
@@ -8,30 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import jsonpatch
-
+from ..core.follow import FollowChange
+from ..core.messages import ChangeKind
 from .view import ConfigView, pointer_matches
-
-
-@dataclass(frozen=True)
-class Update:
-    """A config state reported by a feed (Snapshot, ConfigChanged, REST poll, local watcher).
-
-    ``epoch=None`` (a REST poll) carries no revision order: it is applied when its checksum
-    differs from the provider's.
-    """
-
-    revision: int
-    epoch: str | None
-    checksum: str | None
-    config: dict[str, Any] | None
-    exists: bool = True
-    change_type: str = "modified"
-    patch: list[dict[str, Any]] | None = None
-    changed_paths: list[str] | None = None
-    timestamp: str | None = None
-    valid: bool | None = None  # a Snapshot/REST state also says whether the file is valid
-    error: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -39,7 +18,7 @@ class Change:
     """One change of a tenant's config, as handed to ``on_change`` callbacks."""
 
     tenant_id: str
-    change_type: str  # created | modified | deleted
+    change_type: ChangeKind  # equal to "created" | "modified" | "deleted"
     revision: int
     old: ConfigView
     new: ConfigView
@@ -47,18 +26,20 @@ class Change:
     changed_paths: list[str] = field(default_factory=list)
     timestamp: str | None = None
 
+    @classmethod
+    def of(cls, change: FollowChange) -> Change:
+        """The user's view of a reducer change: read-only ``ConfigView``s for old and new."""
+        return cls(
+            change.tenant_id, change.change_type, change.revision, ConfigView(change.old),
+            ConfigView(change.new), list(change.patch), list(change.changed_paths),
+            change.timestamp,
+        )
+
     def touches(self, path: str | None) -> bool:
         """Whether this change concerns JSON pointer ``path`` (None → always)."""
         if path is None:
             return True
         return any(pointer_matches(path, p) for p in self.changed_paths)
-
-
-def diff(old: dict[str, Any], new: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
-    """RFC 6902 patch old → new and the JSON pointers it touches (for resyncs)."""
-    patch = list(jsonpatch.make_patch(old, new).patch)
-    paths = sorted({op["path"] for op in patch} | {op["from"] for op in patch if "from" in op})
-    return patch, paths
 
 
 class Subscription:

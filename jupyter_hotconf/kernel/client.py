@@ -1,9 +1,10 @@
-"""ConfigSocket: the kernel's WebSocket link to a hotconf server (DESIGN.md §5, §7).
+"""ConfigSocket: the kernel's WebSocket link to a hotconf server (``docs/kernel.md``).
 
 All network I/O runs on one daemon thread with its own asyncio loop, so Pings are answered
-while a cell blocks the kernel's main thread. The socket knows nothing of IPython: it hands
-decoded messages and link states to callbacks (called on its thread); the provider decides
-where user code runs. ``jupyter-hotconf watch`` uses it directly.
+while a cell blocks the kernel's main thread. The socket knows nothing of IPython nor of the
+follower's rules: it hands typed messages (``protocol.decode_message``) and link states to
+callbacks (called on its thread); the link folds them with ``core.follow`` and decides where
+user code runs. ``jupyter-hotconf watch`` uses it directly.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from tornado.websocket import WebSocketClientConnection, WebSocketClosedError, websocket_connect
 
 from ..core.errors import ProtocolError
-from ..core.protocol import PING, PONG, CloseCode, MessageKind, decode
+from ..core.follow import rest_snapshot
+from ..core.messages import Message, Ping, Pong, Snapshot, StrEnum
+from ..core.protocol import PING, PONG, CloseCode, decode_message
 from .backoff import Backoff
 from .discovery import Source
 
@@ -33,9 +36,22 @@ log = logging.getLogger(__name__)
 
 #: Every thread this package starts has a name with this prefix (tests count them).
 THREAD_PREFIX = "hotconf-"
-MessageCallback = Callable[[MessageKind, dict[str, Any]], None]
-StatusCallback = Callable[[str, "str | None", int], None]
-RestCallback = Callable[[dict[str, Any]], None]
+
+
+class LinkStatus(StrEnum):
+    """A link's state; equal to the plain strings (``cfg.status == "connected"`` holds)."""
+
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+    ERROR = "error"
+    LOCAL = "local"  # local mode: the kernel runs the engine itself
+    DISABLED = "disabled"  # loaded once or fixed: nothing followed
+
+
+MessageCallback = Callable[[Message], None]
+StatusCallback = Callable[[LinkStatus, "str | None", int], None]
+RestCallback = Callable[[Snapshot], None]
 
 _FINAL_HTTP = {401: "unauthorized", 403: "forbidden"}
 _FINAL_CLOSE = {CloseCode.FORBIDDEN: "forbidden", CloseCode.BAD_TENANT: "bad tenant id"}
@@ -75,10 +91,11 @@ def _send(conn: WebSocketClientConnection, text: str) -> None:
 class ConfigSocket:
     """Follows one tenant over ``protocol=2&include=config``, reconnecting per ``Backoff``.
 
-    ``on_status(status, error, attempts)`` gets ``connecting|connected|disconnected|error``;
-    ``on_message(kind, body)`` every message but Ping/Pong; ``on_rest(body)`` the body of
-    ``GET api/tenants/<t>`` polled while the link is in ``error`` (the seed's polling
-    fallback). All three are called on the socket's thread, one at a time.
+    ``on_status(status, error, attempts)`` gets a ``LinkStatus`` (connecting, connected,
+    disconnected, error); ``on_message(message)`` every typed message but Ping/Pong;
+    ``on_rest(snapshot)`` ``GET api/tenants/<t>`` as an epoch-less ``Snapshot``, polled while
+    the link is in ``error`` (the seed's polling fallback). All three are called on the
+    socket's thread, one at a time.
     """
 
     def __init__(
@@ -105,7 +122,7 @@ class ConfigSocket:
         self.backoff = backoff or Backoff()
         self.auto_reconnect = auto_reconnect
         self.connect_timeout = connect_timeout
-        self.status = "disconnected"
+        self.status = LinkStatus.DISCONNECTED
         self.error: str | None = None
         self._closing = False
         self.final = False  # stopped for good on 401/403/4403/4400
@@ -163,7 +180,7 @@ class ConfigSocket:
             loop.run_until_complete(self._main())
         except Exception:  # a bug here must not kill the kernel silently
             log.exception("hotconf socket for %r crashed", self.tenant_id)
-            self._set_status("error", "internal error in the hotconf client (see the log)")
+            self._set_status(LinkStatus.ERROR, "internal error in the hotconf client (see the log)")
         finally:
             with contextlib.suppress(Exception):
                 AsyncHTTPClient().close()
@@ -178,14 +195,14 @@ class ConfigSocket:
         self._wake = asyncio.Event()
         self._ready.set()
         while not self._closing:
-            if not (self.backoff.exhausted and self.status == "error"):
-                self._set_status("connecting", self.error)
+            if not (self.backoff.exhausted and self.status is LinkStatus.ERROR):
+                self._set_status(LinkStatus.CONNECTING, self.error)
             retry_after, final = await self._attempt()
             if self._closing:
                 break
             if final is not None:
                 self.final = True
-                self._set_status("error", final)
+                self._set_status(LinkStatus.ERROR, final)
                 log.warning("hotconf %r: %s; not retrying", self.tenant_id, final)
                 return
             if self._skip_delay:
@@ -193,21 +210,22 @@ class ConfigSocket:
                 self.backoff.reset()
                 continue
             if not self.auto_reconnect:
-                self._set_status("disconnected", self.error)
+                self._set_status(LinkStatus.DISCONNECTED, self.error)
                 return
             delay = self.backoff.next_delay(retry_after)
             if self.backoff.gave_up:
-                self._set_status("error", f"gave up after {self.backoff.max_attempts} attempts")
+                gave_up = f"gave up after {self.backoff.max_attempts} attempts"
+                self._set_status(LinkStatus.ERROR, gave_up)
                 return
             if self.backoff.exhausted:
                 self._set_status(
-                    "error",
+                    LinkStatus.ERROR,
                     f"{self.error or 'unreachable'}; retrying every {delay:g} s "
                     f"after {self.backoff.max_attempts} failed attempts",
                 )
                 await self._poll_rest()
             else:
-                self._set_status("disconnected", self.error)
+                self._set_status(LinkStatus.DISCONNECTED, self.error)
             log.info("hotconf %r: reconnecting in %.2f s (attempt %d)",
                      self.tenant_id, delay, self.backoff.attempts)
             await self._sleep(delay)
@@ -257,7 +275,7 @@ class ConfigSocket:
         conn.on_ping = alive  # type: ignore[method-assign,assignment]  # protocol pings count as life
         self.backoff.connected()
         self.error = None
-        self._set_status("connected", None)
+        self._set_status(LinkStatus.CONNECTED, None)
         try:
             while not self._closing:
                 timeout = last + self.heartbeat_timeout - time.monotonic()
@@ -293,15 +311,14 @@ class ConfigSocket:
             _send(conn, PONG)
             return
         try:
-            kind, body = decode(text)
+            message = decode_message(text)
         except ProtocolError as e:
             log.warning("hotconf %r: ignoring a bad frame: %s", self.tenant_id, e)
             return
-        if kind is None or body is None or kind in (MessageKind.PING, MessageKind.PONG):
-            if kind is MessageKind.PING:
-                _send(conn, PONG)
-            return
-        self._deliver(self.on_message, kind, body)
+        if isinstance(message, Ping):
+            _send(conn, PONG)
+        elif message is not None and not isinstance(message, Pong):
+            self._deliver(self.on_message, message)
 
     async def _poll_rest(self) -> None:
         """While the socket is down for good, ask REST once per retry (polling fallback)."""
@@ -316,7 +333,8 @@ class ConfigSocket:
         except Exception as e:
             log.debug("hotconf %r: REST poll of %s failed: %s", self.tenant_id, url, e)
             return
-        self._deliver(self.on_rest, body)
+        if isinstance(body, dict):
+            self._deliver(self.on_rest, rest_snapshot(self.tenant_id, body))
 
     def _deliver(self, fn: Callable[..., None], *args: Any) -> None:
         try:
@@ -324,6 +342,6 @@ class ConfigSocket:
         except Exception:
             log.exception("hotconf %r: a message handler raised", self.tenant_id)
 
-    def _set_status(self, status: str, error: str | None) -> None:
+    def _set_status(self, status: LinkStatus, error: str | None) -> None:
         self.status, self.error = status, error
         self._deliver(self.on_status, status, error, self.backoff.attempts)

@@ -1,4 +1,4 @@
-"""Run user code on the kernel's main thread (DESIGN.md §7 "Threads").
+"""Run user code on the kernel's main thread (``docs/kernel.md``, "Threads").
 
 The client and watcher threads never call user code or touch traits themselves: they hand
 each item to the loop that runs on the main thread with ``call_soon_threadsafe``, so it runs
@@ -52,10 +52,6 @@ class Dispatcher:
         self.loop = loop if loop is not None else main_thread_loop()
         self._lock = threading.RLock()
 
-    @property
-    def on_main_loop(self) -> bool:
-        return self.loop is not None
-
     def submit(self, fn: Callable[..., Any], *args: Any) -> None:
         loop = self.loop
         if loop is not None and not loop.is_closed():
@@ -64,6 +60,11 @@ class Dispatcher:
                 return
             except RuntimeError:  # loop closed between the check and the call
                 pass
+        self._run(fn, args)
+
+    def run(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn`` here and now, serialised with the items handed over (a constructor
+        that must see the state before its cell goes on, on the thread that blocks the loop)."""
         self._run(fn, args)
 
     def _run(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:

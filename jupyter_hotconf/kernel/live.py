@@ -1,6 +1,10 @@
-"""``%%hotconf live``: a cell body that re-runs in place on every change (DESIGN.md §7).
+"""``%%hotconf live``: a cell body that re-runs in place on every change (``docs/kernel.md``).
 
-The body runs on the kernel's main thread (the provider dispatches there); its output is
+``%%hotconf live acme globex`` follows several tenants: a change of any of them re-runs the
+body. Each tenant's provider shares its kernel link with every other provider of that
+tenant, so the body reads, through any of them, the revision it re-runs for.
+
+The body runs on the kernel's main thread (the links dispatch there); its output is
 captured with IPython's ``capture_output`` and written to an ``Output`` widget by assigning
 its ``outputs`` tuple — never ``with out:`` from another thread, which would interleave with
 whatever cell runs then. An exception shows as a traceback in that output and does not
@@ -12,6 +16,7 @@ from __future__ import annotations
 import ast
 import logging
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import ipywidgets as widgets
@@ -25,25 +30,28 @@ log = logging.getLogger(__name__)
 
 
 class LiveCell:
-    """Runs ``body`` now and after every change of ``provider``; output replaced in place."""
+    """Runs ``body`` now and after every change of any of ``providers``; output replaced in
+    place."""
 
-    def __init__(self, shell: Any, body: str, provider: ConfigProvider) -> None:
+    def __init__(self, shell: Any, body: str, providers: Sequence[ConfigProvider]) -> None:
+        if not providers:
+            raise ValueError("a live cell follows at least one tenant")
         self.shell = shell
         self.body = body
-        self.provider = provider
+        self.providers = list(providers)
         self.output = widgets.Output()
         self.runs = 0
-        self._sub: Subscription | None = None
+        self._subs: list[Subscription] = []
 
     def start(self) -> None:
         display(self.output)  # type: ignore[no-untyped-call]
         self.run()
-        self._sub = self.provider.on_change(self.run)
+        self._subs = [p.on_change(self.run) for p in self.providers]
 
     def stop(self) -> None:
-        if self._sub is not None:
-            self._sub.remove()
-            self._sub = None
+        for sub in self._subs:
+            sub.remove()
+        self._subs = []
 
     def run(self, change: Change | None = None) -> None:
         self.runs += 1

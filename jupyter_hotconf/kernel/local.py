@@ -1,9 +1,15 @@
-"""Local mode (DESIGN.md §7): no server, the engine runs in the kernel.
+"""Local mode (``docs/kernel.md``): no server, the engine runs in the kernel.
 
-``DirFeed`` runs the core ``FileWatcher`` + ``ConfigStore`` on a config dir (the same
-engine as the servers, so the rules of §3/§4 hold unchanged); ``FileFeed`` follows one file
-(``config_path=``), without defaults or schema. Both report through three callbacks, called
-on their own thread: ``on_update(Update)``, ``on_invalid(error_dict)``, ``on_valid()``.
+Both feeds speak the wire: they turn each store ``Change`` into its frame with
+``core.protocol.frames_for`` and hand the typed message (``message_from_frame``) to
+``on_message`` on their own thread, so a local link folds exactly what a socket would through
+the same reducer (``core.follow``). ``start()`` returns the first ``Snapshot``.
+
+``DirFeed`` runs the core ``FileWatcher`` + ``ConfigStore`` on a config dir (the servers'
+engine: the layout and change-detection rules hold unchanged); ``FileFeed`` follows one file
+(``config_path=``) without defaults or schema, with a ``ConfigStore`` and the core
+``Debouncer`` — and the watcher's re-read rule: a file that reads as unparsable or missing is
+read once more after a quiet window before it counts, so a writer mid-save never shows.
 """
 
 from __future__ import annotations
@@ -11,56 +17,68 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import uuid
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..core.documents import checksum, read_document
+from ..core.debounce import Debouncer
+from ..core.documents import read_document
 from ..core.errors import InvalidDocument
-from ..core.store import Change as CoreChange
-from ..core.store import ChangeType, ConfigStore, TenantState
+from ..core.loading import LoadResult
+from ..core.messages import Message, Snapshot
+from ..core.protocol import frames_for, message_from_frame, snapshot
+from ..core.rereads import Rereads, Suspect, suspect_of
+from ..core.store import Change as StoreChange
+from ..core.store import ConfigStore
 from ..core.watcher import FileWatcher
-from .change import Update
 from .client import THREAD_PREFIX
 
 log = logging.getLogger(__name__)
 
-UpdateCallback = Callable[[Update], None]
-InvalidCallback = Callable[[dict[str, Any]], None]
-ValidCallback = Callable[[], None]
+MessageCallback = Callable[[Message], None]
+#: ``ConfigChanged`` of a local feed carries what a socket asks for, and the patch for free.
+INCLUDE = ("config", "patch")
 
 
-def _state_update(state: TenantState | None, epoch: str) -> Update:
-    if state is None:
-        return Update(revision=0, epoch=epoch, checksum=None, config=None, exists=False,
-                      valid=True)
-    return Update(
-        revision=state.revision, epoch=epoch, checksum=state.checksum, config=state.config,
-        exists=state.exists, valid=state.valid,
-        error=state.error.to_dict() if state.error else None, timestamp=state.last_change,
+def _mode() -> str:
+    return os.environ.get("HOTCONF_MODE", "dev")
+
+
+def _publish(change: StoreChange, on_message: MessageCallback) -> None:
+    frame = frames_for(change, include=INCLUDE)
+    message = message_from_frame(frame) if frame is not None else None
+    if message is not None:
+        on_message(message)
+
+
+def _snapshot(store: ConfigStore, tenant_id: str) -> Snapshot:
+    message = message_from_frame(
+        snapshot(store.get(tenant_id), tenant_id, epoch=store.epoch, mode=_mode())
     )
+    assert isinstance(message, Snapshot)
+    return message
 
 
 class DirFeed:
     """Follows one tenant of a config dir with the core watcher."""
 
     def __init__(
-        self, config_dir: Path, tenant_id: str, *, on_update: UpdateCallback,
-        on_invalid: InvalidCallback, on_valid: ValidCallback, debounce_ms: int = 100,
+        self, config_dir: Path, tenant_id: str, *, on_message: MessageCallback,
+        debounce_ms: int = 100,
     ) -> None:
         if not config_dir.is_dir():
             raise FileNotFoundError(f"config dir {config_dir} does not exist")
         self.config_dir = config_dir
         self.tenant_id = tenant_id
-        self._on_update, self._on_invalid, self._on_valid = on_update, on_invalid, on_valid
+        self._on_message = on_message
         self.store = ConfigStore()
         self.watcher = FileWatcher(config_dir, self.store, self._changes, debounce_ms=debounce_ms)
 
-    def start(self) -> Update:
+    def start(self) -> Snapshot:
         """Load every tenant, start watching; return this tenant's state now."""
         self.watcher.start()
-        return _state_update(self.store.get(self.tenant_id), self.store.epoch)
+        return _snapshot(self.store, self.tenant_id)
 
     def reload(self) -> None:
         self.watcher.rescan()
@@ -68,45 +86,33 @@ class DirFeed:
     def stop(self) -> None:
         self.watcher.stop()
 
-    def _changes(self, changes: list[CoreChange]) -> None:
-        for c in changes:
-            if c.tenant_id != self.tenant_id:
-                continue
-            if c.change_type is ChangeType.INVALID and c.error is not None:
-                self._on_invalid(c.error.to_dict())
-            elif c.change_type is ChangeType.RECOVERED:
-                self._on_valid()
-            elif c.is_wire_change:
-                self._on_update(Update(
-                    revision=c.revision, epoch=c.epoch, checksum=c.checksum, config=c.new,
-                    exists=c.change_type is not ChangeType.DELETED,
-                    change_type=c.change_type.value, patch=list(c.patch),
-                    changed_paths=list(c.changed_paths), timestamp=c.timestamp, valid=True,
-                ))
+    def _changes(self, changes: list[StoreChange]) -> None:
+        for change in changes:
+            if change.tenant_id == self.tenant_id:
+                _publish(change, self._on_message)
 
 
 class FileFeed:
     """Follows a single config file (``config_path=``) with a watchdog observer."""
 
     def __init__(
-        self, path: Path, *, on_update: UpdateCallback, on_invalid: InvalidCallback,
-        on_valid: ValidCallback, debounce_s: float = 0.1,
+        self, path: Path, tenant_id: str, *, on_message: MessageCallback, debounce_ms: int = 100,
     ) -> None:
         self.path = path.absolute()
-        self._on_update, self._on_invalid, self._on_valid = on_update, on_invalid, on_valid
-        self.epoch = uuid.uuid4().hex
-        self.revision = 0
-        self.checksum: str | None = None
-        self.error: InvalidDocument | None = None
-        self.debounce_s = debounce_s
-        self._dirty = threading.Event()
+        self.tenant_id = tenant_id
+        self._on_message = on_message
+        self.store = ConfigStore()
+        quiet_s = debounce_ms / 1000
+        self._debouncer: Debouncer[str] = Debouncer(quiet_s, max(1.0, quiet_s))
+        self._rereads = Rereads(quiet_s)  # the worker's own, like the watcher's
+        self._cond = threading.Condition()
         self._stopping = False
         self._observer: Any = None
         self._worker = threading.Thread(
             target=self._work, name=f"{THREAD_PREFIX}file-{self.path.name}", daemon=True
         )
 
-    def start(self) -> Update:
+    def start(self) -> Snapshot:
         from watchdog.events import FileSystemEvent, FileSystemEventHandler
         from watchdog.observers import Observer
 
@@ -118,64 +124,72 @@ class FileFeed:
                     return  # our own reads
                 names = {os.fsdecode(event.src_path), os.fsdecode(getattr(event, "dest_path", ""))}
                 if str(feed.path) in names:
-                    feed._dirty.set()
+                    feed._request()
 
-        first = self._load(initial=True)
+        self.store.apply(self._read())  # the first read counts as it is: nothing to compare
         self._observer = Observer()
         self._observer.name = f"{THREAD_PREFIX}observer-{self.path.name}"
         self._observer.schedule(Handler(), str(self.path.parent), recursive=False)
         self._observer.start()
         self._worker.start()
-        return first
+        return _snapshot(self.store, self.tenant_id)
 
     def reload(self) -> None:
-        self._dirty.set()
+        self._request(now=True)
 
     def stop(self) -> None:
-        self._stopping = True
-        self._dirty.set()
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
         if self._observer is not None:
             self._observer.stop()
             self._observer.join(3)
         if self._worker.is_alive():
             self._worker.join(3)
 
-    def _work(self) -> None:
-        while not self._stopping:
-            self._dirty.wait()
-            # quiet window: let a burst of events (write, rename, chmod) settle first
-            while self._dirty.is_set() and not self._stopping:
-                self._dirty.clear()
-                self._dirty.wait(self.debounce_s)
-            if not self._stopping:
-                self._load(initial=False)
+    def _request(self, now: bool = False) -> None:
+        with self._cond:
+            self._debouncer.add([self.tenant_id])
+            if now:
+                self._debouncer.force()
+            self._cond.notify_all()
 
-    def _load(self, *, initial: bool) -> Update:
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                while not self._stopping:
+                    due = [*self._rereads.deadlines()]
+                    batch_due = self._debouncer.deadline()
+                    if batch_due is not None:
+                        due.append(batch_due)
+                    wait = min(due) - time.monotonic() if due else None
+                    if wait is not None and wait <= 0:
+                        break
+                    self._cond.wait(wait)
+                if self._stopping:
+                    return
+                batch = self._debouncer.take_due()
+                pending = self._debouncer.pending
+            reread = self._rereads.take_due(time.monotonic(), pending)
+            if batch or reread:
+                self._load(confirm=None if batch else reread.get(self.tenant_id))
+
+    def _read(self) -> LoadResult:
         try:
             config = read_document(self.path, file=self.path.name)
         except FileNotFoundError:
-            config = None
+            return LoadResult(self.tenant_id, exists=False)
         except InvalidDocument as e:
-            if not initial and e != self.error:
-                self._on_invalid(e.to_dict())
-            self.error = e
-            return Update(self.revision, self.epoch, self.checksum, None, valid=False,
-                          error=e.to_dict())
-        was_invalid, self.error = self.error is not None, None
-        digest = checksum(config) if config is not None else None
-        if digest == self.checksum and not initial:
-            if was_invalid:
-                self._on_valid()
-            return Update(self.revision, self.epoch, digest, config)
-        existed = self.checksum is not None
-        self.revision += 1
-        self.checksum = digest
-        update = Update(
-            revision=self.revision, epoch=self.epoch, checksum=digest, config=config,
-            exists=config is not None,
-            change_type="deleted" if config is None else ("modified" if existed else "created"),
-            valid=True,
-        )
-        if not initial:
-            self._on_update(update)
-        return update
+            return LoadResult(self.tenant_id, exists=True, error=e)
+        return LoadResult(self.tenant_id, exists=True, config=config)
+
+    def _load(self, *, confirm: Suspect | None) -> None:
+        """Apply a fresh read, unless it is suspect and not the re-read that confirms it."""
+        result = self._read()
+        state = self.store.get(self.tenant_id)
+        suspect = suspect_of(result, had_file=state is not None and state.exists)
+        if suspect is not None and confirm is not suspect:
+            self._rereads.defer(self.tenant_id, suspect, time.monotonic())
+            return
+        self._rereads.discard(self.tenant_id)
+        _publish(self.store.apply(result), self._on_message)

@@ -1,9 +1,10 @@
-"""``%hotconf`` / ``%%hotconf live`` (DESIGN.md §7), loaded by ``%load_ext jupyter_hotconf``.
+"""``%hotconf`` / ``%%hotconf live`` (``docs/kernel.md``), loaded by ``%load_ext jupyter_hotconf``.
 
     cfg = %hotconf acme                 # prints where the config comes from
-    %hotconf --status                   # a table of every provider
+    %hotconf --status                   # a table of every link (tenant and source)
     %%hotconf live acme                 # the cell re-runs in place on every change
     print(cfg["pricing"]["discount"])
+    %%hotconf live acme globex          # ... on every change of either tenant
 
 ``%unload_ext jupyter_hotconf`` closes every provider and live cell.
 """
@@ -36,7 +37,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="%hotconf", add_help=False)
-    p.add_argument("words", nargs="*", help="TENANT, or: live TENANT (cell magic)")
+    p.add_argument("words", nargs="*", help="TENANT, or: live TENANT [TENANT …] (cell magic)")
     p.add_argument("--url")
     p.add_argument("--token")
     p.add_argument("--config-dir")
@@ -57,7 +58,8 @@ def list_tenants(source: Source) -> list[str]:
 
 @magics_class
 class HotconfMagics(Magics):
-    """Owns the providers made by ``%hotconf`` (one per tenant and source) and live cells."""
+    """Owns the handles made by ``%hotconf`` (one per tenant and options) and live cells;
+    ``ConfigProvider(tenant)`` elsewhere in the kernel shares their links."""
 
     def __init__(self, shell: Any) -> None:
         super().__init__(shell)
@@ -81,10 +83,11 @@ class HotconfMagics(Magics):
             return None
         words = list(args.words)
         if cell is not None:
-            if len(words) != 2 or words[0] != "live":
-                raise ValueError("usage: %%hotconf live TENANT [--url U] [--token T]")
-            cfg = self.provider(words[1], args.url, args.token, args.config_dir)
-            live = LiveCell(self.shell, cell, cfg)
+            if len(words) < 2 or words[0] != "live":
+                raise ValueError("usage: %%hotconf live TENANT [TENANT …] [--url U] [--token T]")
+            cfgs = [self.provider(t, args.url, args.token, args.config_dir)
+                    for t in dict.fromkeys(words[1:])]
+            live = LiveCell(self.shell, cell, cfgs)
             self.live_cells.append(live)
             live.start()
             return None
@@ -104,12 +107,20 @@ class HotconfMagics(Magics):
         return cfg
 
     def show_status(self) -> None:
-        cols = ("tenant", "status", "revision", "valid", "attempts", "last change", "source")
+        """One row per link (the providers of a tenant and source share it), and one per
+        fixed-config provider."""
+        cols = ("tenant", "status", "revision", "valid", "attempts", "last change", "handles",
+                "source")
+        first: dict[int, tuple[ConfigProvider, int]] = {}
+        for p in providers():
+            key = id(p.link) if p.link is not None else id(p)
+            seen = first.get(key)
+            first[key] = (seen[0], seen[1] + 1) if seen else (p, 1)
         rows = [
-            (p.tenant_id, p.status, str(p.revision), "yes" if p.valid else "NO",
-             str(p.reconnect_attempts), p.last_change or "-",
+            (p.tenant_id, str(p.status), str(p.revision), "yes" if p.valid else "NO",
+             str(p.reconnect_attempts), p.last_change or "-", str(n),
              p.source.describe() if p.source is not None else "fixed")
-            for p in providers()
+            for p, n in first.values()
         ]
         widths = [max(len(r[i]) for r in [cols, *rows]) for i in range(len(cols))]
         text = "\n".join(

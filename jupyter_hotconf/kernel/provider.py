@@ -1,47 +1,41 @@
-"""ConfigProvider: a tenant's live config as traitlets (DESIGN.md §7).
+"""ConfigProvider: a tenant's live config as traitlets (``docs/kernel.md``).
 
     cfg = ConfigProvider("acme")        # finds the server, or watches ./configs locally
     cfg["pricing"]["discount"]          # read-only views
     @cfg.on_change(path="/pricing")     # runs on the kernel's main thread, between cells
     def show(change): print(change.changed_paths)
 
-Feeds (socket, local watcher) run on their own threads; every state change, trait change
-and user callback goes through a ``Dispatcher`` onto the main thread, in arrival order.
+A provider is a handle onto the kernel's one ``Link`` for its tenant and source (``link.py``):
+the link owns the feed and the follower state and, in one dispatch step on the main thread,
+sets every handle's traits before any handle's callbacks run. A handle keeps its traits, its
+subscriptions and waiters; ``close()`` releases it, and the link closes with the last one.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
-import threading
-import urllib.request
 import weakref
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, NamedTuple
-from urllib.parse import quote
 
 from traitlets import Any as AnyTrait
 from traitlets import Bool, Dict, Enum, HasTraits, Instance, Int, Unicode
 
-from ..core.protocol import MessageKind
 from ..core.tenants import validate_tenant_id
-from .backoff import Backoff
-from .change import Change, Subscription, Update, call_flexibly, diff
-from .client import ConfigSocket
+from .change import Change, Subscription, call_flexibly
+from .client import LinkStatus
 from .discovery import Source, discover
-from .dispatch import Dispatcher
-from .local import DirFeed, FileFeed
+from .link import Link, LinkOptions, acquire, release
 from .view import ConfigView, lookup, split_path
 
 log = logging.getLogger(__name__)
 
-STATUSES = ("connecting", "connected", "disconnected", "error", "local", "disabled")
+#: The values of ``status`` (kept for code that imported the tuple).
+STATUSES = tuple(LinkStatus)
 _providers: weakref.WeakSet[ConfigProvider] = weakref.WeakSet()
-_MISSING = object()
 
 
 def providers() -> list[ConfigProvider]:
@@ -64,12 +58,16 @@ class Snapshot(NamedTuple):
 
 
 class ConfigProvider(HasTraits):
-    """A tenant's configuration, kept current from a hotconf server or a local config dir."""
+    """A tenant's configuration, kept current from a hotconf server or a local config dir.
+
+    Every provider of one tenant in a kernel with the same source and connection options
+    shares one link (one socket or watcher, one state), so they all show the same revision.
+    """
 
     tenant_id = Unicode(read_only=True)
     config = Instance(ConfigView, args=())
     revision = Int(0)
-    status = Enum(STATUSES, default_value="connecting")
+    status = Enum(STATUSES, default_value=LinkStatus.CONNECTING)
     valid = Bool(True)
     config_error = Dict(allow_none=True, default_value=None)
     error = Unicode(None, allow_none=True)
@@ -105,51 +103,32 @@ class ConfigProvider(HasTraits):
         if enable_websocket is None:
             enable_websocket = self.mode != "prod"
         self.enable_websocket = enable_websocket
-        self._dispatcher = Dispatcher()
         self._subs: list[Subscription] = []
         self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[Change]]] = []
-        self._epoch: str | None = None
-        self._checksum: str | None = None
-        self._first = threading.Event()
-        self._first_state: Update | None = None
-        self._socket: ConfigSocket | None = None
-        self._feed: DirFeed | FileFeed | None = None
+        self._initial = ConfigView(initial_config) if initial_config is not None else None
+        self._shown: object = None  # the link config object last shown (identity)
+        self._shown_link: tuple[Any, ...] | None = None  # (status, error, attempts) shown
+        self._link: Link | None = None
         self._closed = False
-        if initial_config is not None:
-            self.config = ConfigView(initial_config)
+        if self._initial is not None:
+            self.config = self._initial
         if config is not None:  # the seed's controlled `config`: fixed, nothing is watched
             self.config = ConfigView(config)
-            self.status = "disabled"
+            self.status = LinkStatus.DISABLED
             _providers.add(self)
             return
-        if config_path is not None:
-            self.source = Source("local", "config_path=", config_dir=Path(config_path).parent)
-            self._feed = FileFeed(Path(config_path), **self._feed_callbacks())
+        path = Path(config_path).absolute() if config_path is not None else None
+        if path is not None:
+            self.source = Source("local", "config_path=", config_dir=path.parent)
         else:
             self.source = discover(url, token, config_dir=config_dir)
-            if self.source.kind == "local":
-                assert self.source.config_dir is not None  # discovery sets it for local mode
-                self._feed = DirFeed(
-                    self.source.config_dir, self.tenant_id, debounce_ms=debounce_ms,
-                    **self._feed_callbacks(),
-                )
+        options = LinkOptions(
+            enable_websocket, auto_reconnect, max_reconnect_attempts, reconnect_delay,
+            max_reconnect_delay, retry_forever, retry_interval, heartbeat_timeout,
+            connect_timeout, debounce_ms,
+        )
+        self._link = acquire(self, Link(self.tenant_id, self.source, options, path))
         _providers.add(self)
-        if self._feed is not None:
-            self._start_feed()
-        elif self.enable_websocket:
-            backoff = Backoff(base=reconnect_delay, cap=max_reconnect_delay,
-                              max_attempts=max_reconnect_attempts, retry_forever=retry_forever,
-                              retry_every=retry_interval)
-            self._socket = ConfigSocket(
-                self.source, self.tenant_id, on_message=self._on_wire, on_status=self._on_status,
-                on_rest=self._on_rest, heartbeat_timeout=heartbeat_timeout, backoff=backoff,
-                auto_reconnect=auto_reconnect, connect_timeout=connect_timeout,
-            ).start()
-            self._wait_first(connect_timeout)
-        else:
-            self.reload()
-            self.status = "disabled"
-        log.info("hotconf %r: config from %s", self.tenant_id, self.source.describe())
 
     # -- reading ---------------------------------------------------------------------------------
     def __getitem__(self, key: str) -> Any:
@@ -170,7 +149,15 @@ class ConfigProvider(HasTraits):
 
     @property
     def is_reconnecting(self) -> bool:
-        return self.status in ("connecting", "disconnected") and self.reconnect_attempts > 0
+        return (
+            self.status in (LinkStatus.CONNECTING, LinkStatus.DISCONNECTED)
+            and self.reconnect_attempts > 0
+        )
+
+    @property
+    def link(self) -> Link | None:
+        """The link this handle shares (None for a fixed ``config=`` or once closed)."""
+        return self._link
 
     # -- subscribing -----------------------------------------------------------------------------
     def on_change(self, fn: Callable[[Change], Any] | None = None, path: str | None = None) -> Any:
@@ -206,33 +193,26 @@ class ConfigProvider(HasTraits):
 
     # -- control ---------------------------------------------------------------------------------
     def reload(self) -> None:
-        """Fetch the config now (REST, or a rescan in local mode)."""
-        if self._feed is not None:
-            self._feed.reload()
-            return
-        if self.source is None or self.source.kind != "server":
-            return
-        url = self.source.rest_url("tenants", quote(self.tenant_id))
-        request = urllib.request.Request(url, headers=self.source.headers())
-        with urllib.request.urlopen(request, timeout=10) as response:
-            self._on_rest(json.loads(response.read()))
+        """Fetch the config now (REST, or a rescan in local mode) for every handle."""
+        if self._link is not None:
+            self._link.reload()
 
     def reconnect(self) -> None:
-        if self._socket is not None:
-            self._socket.reconnect()
+        if self._link is not None:
+            self._link.reconnect()
 
     def close(self) -> None:
-        """Stop following: no thread or socket of this provider remains afterwards."""
+        """Release this handle; the last handle of a link stops it (no thread or socket of
+        it remains). Other handles of the tenant keep following."""
         if self._closed:
             return
         self._closed = True
-        if self._socket is not None:
-            self._socket.close()
-        if self._feed is not None:
-            self._feed.stop()
+        link, self._link = self._link, None
+        if link is not None:
+            release(self, link)
         _providers.discard(self)
-        if self.status not in ("error", "disabled"):
-            self.status = "disconnected"
+        if self.status not in (LinkStatus.ERROR, LinkStatus.DISABLED):
+            self.status = LinkStatus.DISCONNECTED
 
     @property
     def closed(self) -> bool:
@@ -244,123 +224,29 @@ class ConfigProvider(HasTraits):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- feeds → main thread -----------------------------------------------------------------------
-    def _feed_callbacks(self) -> dict[str, Any]:
-        return {
-            "on_update": lambda u: self._dispatcher.submit(self._apply, u),
-            "on_invalid": lambda e: self._dispatcher.submit(self._apply_invalid, e),
-            "on_valid": lambda: self._dispatcher.submit(self._apply_valid),
-        }
-
-    def _start_feed(self) -> None:
-        assert self._feed is not None
-        state = self._feed.start()
-        self.status = "local" if self.enable_websocket else "disabled"
-        self._apply(state, initial=True)
-        if not self.enable_websocket:  # prod: load once, do not follow
-            self._feed.stop()
-
-    def _wait_first(self, timeout: float) -> None:
-        """Block (bounded) for the first Snapshot so the next line of the cell sees the config.
-
-        The Snapshot is applied here, on the caller's thread, since the main loop that would
-        apply it is the one this constructor is blocking."""
-        assert self._socket is not None
-        sock = self._socket
-        self._first.wait(timeout) if sock.status != "error" else None
-        if self._first_state is not None:
-            self._apply(self._first_state, initial=True)
-        self._apply_status(sock.status, sock.error, sock.backoff.attempts)
-
-    def _on_wire(self, kind: MessageKind, body: dict[str, Any]) -> None:  # socket thread
-        if kind is MessageKind.SNAPSHOT:
-            update = Update(
-                revision=int(body.get("revision") or 0), epoch=body.get("epoch"),
-                checksum=body.get("checksum"), config=body.get("config"),
-                exists=bool(body.get("exists", True)), valid=body.get("valid"),
-                error=body.get("error"),
-            )
-            if body.get("mode"):
-                self._dispatcher.submit(self.set_trait, "mode", str(body["mode"]))
-            if not self._first.is_set():
-                self._first_state = update
-                self._first.set()
-            self._dispatcher.submit(self._apply, update)
-        elif kind is MessageKind.CONFIG_CHANGED:
-            update = Update(
-                revision=int(body.get("revision") or 0), epoch=body.get("epoch"),
-                checksum=body.get("checksum"), config=body.get("config"),
-                exists=body.get("change_type") != "deleted",
-                change_type=str(body.get("change_type", "modified")), patch=body.get("patch"),
-                changed_paths=body.get("changed_paths"), timestamp=body.get("timestamp"),
-                valid=True,
-            )
-            self._dispatcher.submit(self._apply, update)
-        elif kind is MessageKind.CONFIG_INVALID:
-            self._dispatcher.submit(self._apply_invalid, dict(body))
-        elif kind is MessageKind.CONFIG_VALID:
-            self._dispatcher.submit(self._apply_valid)
-
-    def _on_rest(self, body: dict[str, Any]) -> None:  # socket thread (or reload())
-        self._dispatcher.submit(self._apply, Update(
-            revision=int(body.get("revision") or 0), epoch=None, checksum=body.get("checksum"),
-            config=body.get("config"), valid=body.get("valid"), error=body.get("error"),
-        ))
-
-    def _on_status(self, status: str, error: str | None, attempts: int) -> None:
-        self._dispatcher.submit(self._apply_status, status, error, attempts)
-
-    # -- on the main thread ----------------------------------------------------------------------
-    def _apply_status(self, status: str, error: str | None, attempts: int) -> None:
+    # -- called by the link, on the main thread --------------------------------------------------
+    def _show(self, link: Link) -> None:
+        """Take the link's state into the traits (the link holds notifications meanwhile)."""
         if self._closed:
             return
-        with self.hold_trait_notifications():
-            self.status = status
-            self.error = error
-            self.reconnect_attempts = attempts
-
-    def _apply_invalid(self, error: dict[str, Any]) -> None:
-        with self.hold_trait_notifications():
-            self.valid = False
-            self.config_error = error
-
-    def _apply_valid(self) -> None:
-        with self.hold_trait_notifications():
-            self.valid = True
-            self.config_error = None  # type: ignore[assignment]  # Dict(allow_none=True)
-
-    def _apply(self, u: Update, initial: bool = False) -> None:
-        """Adopt ``u`` unless it is stale; fire one change if the config moved."""
-        if u.valid is not None:
-            self._apply_valid() if u.valid else self._apply_invalid(u.error or {})
-        same_epoch = u.epoch is None or self._epoch is None or u.epoch == self._epoch
-        if u.epoch is None:  # REST poll: no order, content decides
-            if u.checksum == self._checksum or (u.config is None and u.revision == 0):
-                return
-        elif same_epoch and self._epoch is not None and u.revision <= self.revision:
-            return  # stale or duplicate: never roll back
-        if u.epoch is not None:
-            self._epoch = u.epoch
-        moved = u.checksum != self._checksum or (u.config is not None and u.config != self.config)
-        old, new = self.config, ConfigView(u.config or {})
-        with self.hold_trait_notifications():
-            self.config = new
-            self.revision = u.revision
-            self._checksum = u.checksum
-            if not initial and moved:
-                self.last_change = u.timestamp or _now()
-        if initial or not moved:
-            return
-        if u.changed_paths is not None:  # a ConfigChanged / local change says what it was
-            change_type, paths = u.change_type, u.changed_paths
-            patch = u.patch if u.patch is not None else diff(old.to_dict(), new.to_dict())[0]
-        else:  # a resync (Snapshot, REST poll): work the difference out ourselves
-            change_type = "modified" if u.exists else "deleted"
-            patch, paths = diff(old.to_dict(), new.to_dict())
-        self._fire(Change(self.tenant_id, change_type, u.revision, old, new, list(patch or []),
-                          list(paths or []), self.last_change))
+        state = link.state
+        if state.synced and state.config is not self._shown:
+            self._shown = state.config
+            self.config = ConfigView(state.config)
+        self.revision = state.revision
+        self.valid = state.valid
+        self.config_error = state.error  # type: ignore[assignment]  # Dict(allow_none=True)
+        self.last_change = state.last_change
+        if state.mode:
+            self.mode = state.mode
+        seen = (link.status, link.error, link.attempts)
+        if seen != self._shown_link:  # so a callback's error stays until the link's moves
+            self._shown_link = seen
+            self.status, self.error, self.reconnect_attempts = seen
 
     def _fire(self, change: Change) -> None:
+        if self._closed:
+            return
         for sub in list(self._subs):
             if sub.active and change.touches(sub.path):
                 self._call_user(sub.fn, change)
@@ -385,10 +271,6 @@ class ConfigProvider(HasTraits):
         from .widgets import provider_mimebundle
 
         return provider_mimebundle(self)
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _resolve_once(fut: Any, change: Change) -> None:

@@ -13,8 +13,8 @@ import queue
 import sys
 from typing import Any
 
-from ..core.protocol import MessageKind, encode
-from .client import ConfigSocket
+from ..core.protocol import encode
+from .client import ConfigSocket, LinkStatus
 from .discovery import DiscoveryError, discover
 
 
@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     events: queue.Queue[tuple[str, Any]] = queue.Queue()
     sock = ConfigSocket(
         source, args.tenant,
-        on_message=lambda kind, body: events.put(("msg", (kind, body))),
+        on_message=lambda message: events.put(("msg", message)),
         on_status=lambda status, error, attempts: events.put(("status", (status, error))),
     ).start()
     seen = 0
@@ -50,11 +50,11 @@ def run(args: argparse.Namespace) -> int:
             if what == "status":
                 status, error = payload
                 print(json.dumps({"status": status, "error": error}), file=sys.stderr, flush=True)
-                if status == "error" and sock.final:
+                if status is LinkStatus.ERROR and sock.final:
                     return 1  # 401/403/4403: final
                 continue
-            kind, body = payload
-            print(encode({MessageKind(kind).value: body}), flush=True)
+            # the body as received: fields this version does not read are printed too
+            print(encode({payload.kind.value: payload.body}), flush=True)
             seen += 1
             if args.count and seen >= args.count:
                 return 0

@@ -1,7 +1,9 @@
-"""ConfigUpdateIndicator and how a provider displays itself (DESIGN.md §7).
+"""ConfigUpdateIndicator and how a provider displays itself (``docs/kernel.md``).
 
 Widgets change only through traits: they observe the provider's traits, which the provider
-sets on the kernel's main thread, so widget messages never come from another thread.
+sets on the kernel's main thread, so widget messages never come from another thread. They
+take any object with a provider's traits (``ProviderLike``), so this module never imports
+``provider.py`` (which imports this one lazily to display itself).
 """
 
 from __future__ import annotations
@@ -9,31 +11,60 @@ from __future__ import annotations
 import html
 import json
 import sys
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import ipywidgets as widgets
 from traitlets import Bool
 
-if TYPE_CHECKING:
-    from .provider import ConfigProvider
+from .client import LinkStatus
+from .view import ConfigView
+
+
+class ProviderLike(Protocol):
+    """What the widgets read of a provider: its traits and ``observe``/``unobserve``."""
+
+    tenant_id: str
+    config: ConfigView
+    revision: int
+    valid: bool
+    error: str | None
+    reconnect_attempts: int
+    mode: str
+    source: Any
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def config_error(self) -> dict[str, Any] | None: ...
+
+    @property
+    def is_reconnecting(self) -> bool: ...
+
+    def observe(self, handler: Callable[..., Any], names: Any = ..., type: str = ...) -> None: ...
+
+    def unobserve(self, handler: Callable[..., Any], names: Any = ..., type: str = ...) -> None:
+        ...
+
 
 #: status → (icon, colour, label); colours readable on light and dark backgrounds
 STYLES: dict[str, tuple[str, str, str]] = {
-    "connected": ("●", "#2e7d32", "Live"),
-    "local": ("●", "#1565c0", "Local"),
-    "connecting": ("◌", "#ef6c00", "Connecting…"),
-    "disconnected": ("○", "#ef6c00", "Disconnected"),
-    "error": ("✖", "#c62828", "Error"),
-    "disabled": ("\u25cb", "#757575", "Static"),
+    LinkStatus.CONNECTED: ("●", "#2e7d32", "Live"),
+    LinkStatus.LOCAL: ("●", "#1565c0", "Local"),
+    LinkStatus.CONNECTING: ("◌", "#ef6c00", "Connecting…"),
+    LinkStatus.DISCONNECTED: ("○", "#ef6c00", "Disconnected"),
+    LinkStatus.ERROR: ("✖", "#c62828", "Error"),
+    LinkStatus.DISABLED: ("\u25cb", "#757575", "Static"),
 }
 INVALID = ("⚠", "#c62828", "Invalid config")
 #: provider traits the indicator redraws on
 WATCHED = ["status", "revision", "valid", "config_error", "error", "reconnect_attempts", "mode"]
 
 
-def status_parts(p: ConfigProvider) -> tuple[str, str, str, str]:
+def status_parts(p: ProviderLike) -> tuple[str, str, str, str]:
     """(icon, colour, label, detail) for a provider's current state."""
-    icon, colour, label = STYLES.get(p.status, STYLES["error"])
+    icon, colour, label = STYLES.get(p.status, STYLES[LinkStatus.ERROR])
     detail = f"{p.tenant_id} · rev {p.revision}"
     if p.is_reconnecting:
         label += f" (attempt {p.reconnect_attempts})"
@@ -47,7 +78,7 @@ def status_parts(p: ConfigProvider) -> tuple[str, str, str, str]:
     return icon, colour, label, detail
 
 
-def status_html(p: ConfigProvider, compact: bool = False) -> str:
+def status_html(p: ProviderLike, compact: bool = False) -> str:
     icon, colour, label, detail = status_parts(p)
     text = "" if compact else f" {html.escape(label)} <small>{html.escape(detail)}</small>"
     return (
@@ -56,13 +87,13 @@ def status_html(p: ConfigProvider, compact: bool = False) -> str:
     )
 
 
-def status_text(p: ConfigProvider) -> str:
+def status_text(p: ProviderLike) -> str:
     icon, _colour, label, detail = status_parts(p)
     return f"{icon} {label} — {detail}"
 
 
-def in_error(p: ConfigProvider) -> bool:
-    return p.status == "error" or not p.valid
+def in_error(p: ProviderLike) -> bool:
+    return p.status == LinkStatus.ERROR or not p.valid
 
 
 class ConfigUpdateIndicator(widgets.HTML):  # type: ignore[misc]
@@ -76,7 +107,7 @@ class ConfigUpdateIndicator(widgets.HTML):  # type: ignore[misc]
     show_only_on_error = Bool(False).tag(sync=False)
 
     def __init__(
-        self, provider: ConfigProvider, compact: bool = False, show_only_on_error: bool = False,
+        self, provider: ProviderLike, compact: bool = False, show_only_on_error: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -98,11 +129,11 @@ class ConfigUpdateIndicator(widgets.HTML):  # type: ignore[misc]
         super().close()
 
 
-def tree_text(p: ConfigProvider) -> str:
+def tree_text(p: ProviderLike) -> str:
     return json.dumps(p.config.to_dict(), indent=2, sort_keys=True, default=str)
 
 
-def tree_html(p: ConfigProvider) -> str:
+def tree_html(p: ProviderLike) -> str:
     return (
         '<details open><summary>config</summary><pre class="hotconf-tree">'
         f"{html.escape(tree_text(p))}</pre></details>"
@@ -112,7 +143,7 @@ def tree_html(p: ConfigProvider) -> str:
 class ConfigTree(widgets.HTML):  # type: ignore[misc]
     """The provider's config as an indented tree, redrawn on every change."""
 
-    def __init__(self, provider: ConfigProvider, **kwargs: Any) -> None:
+    def __init__(self, provider: ProviderLike, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.provider = provider
         provider.observe(self._refresh, "config")
@@ -127,7 +158,7 @@ def _in_kernel() -> bool:
     return ipython is not None and getattr(ipython.get_ipython(), "kernel", None) is not None
 
 
-def provider_mimebundle(p: ConfigProvider) -> dict[str, Any]:
+def provider_mimebundle(p: ProviderLike) -> dict[str, Any]:
     """Widget view when a kernel can drive one, plus text/plain and text/html for frontends
     without widgets (nbconvert, a terminal, GitHub's renderer)."""
     source = p.source.describe() if p.source is not None else "fixed config"

@@ -44,7 +44,7 @@ def make_socket(
     fake: FakeHotconf, rec: Recorder, status: Recorder, token: str = "s3cret", **kw: object
 ) -> ConfigSocket:
     src = server_source(fake.base_url, token, "test")
-    return ConfigSocket(src, "acme", on_message=lambda k, b: rec((k.value, b)),
+    return ConfigSocket(src, "acme", on_message=lambda m: rec((m.kind.value, m.body)),
                         on_status=lambda s, e, a: status((s, e, a)), **kw).start()  # type: ignore[arg-type]
 
 
@@ -174,3 +174,28 @@ def test_error_after_max_attempts_then_rest_poll_and_recovery() -> None:
     finally:
         cfg.close()
         fake.stop()
+
+
+def test_two_handles_share_one_socket_and_the_last_close_ends_it(fake: FakeHotconf) -> None:
+    a = ConfigProvider("acme", url=fake.base_url, token="s3cret")
+    b = ConfigProvider("acme", url=fake.base_url, token="s3cret")
+    seen = Recorder()
+    try:
+        assert a.link is b.link and fake.connects == 1
+        assert len([t for t in hotconf_threads() if t.name.startswith("hotconf-socket-")]) == 1
+        a.on_change(lambda c: seen((c.revision, b.revision, b.get("pricing.discount"))))
+        for rev in (2, 3, 4):
+            fake.send_all(fake.changed(rev, {"pricing": {"discount": rev / 10}}))
+        seen.wait_for(lambda items: len(items) == 3, what="three changes")
+        assert seen.items == [(2, 2, 0.2), (3, 3, 0.3), (4, 4, 0.4)]
+        b.close()
+        assert not a.closed and len(fake.sockets) == 1
+        fake.send_all(fake.changed(5, {"pricing": {"discount": 0.5}}))
+        seen.wait_for(lambda items: len(items) == 4, what="the other handle still follows")
+        assert a.revision == 5 and b.revision == 4
+    finally:
+        a.close()
+        b.close()
+    assert not hotconf_threads()
+    wait_until(lambda: not fake.sockets, what="the server sees the socket closed")
+    assert fake.connects == 1

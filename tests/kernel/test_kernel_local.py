@@ -13,6 +13,7 @@ import pytest
 from jupyter_hotconf.pytest_plugin import write_json
 
 from .kernels import KERNELS, Driver, comm_state, start_local_kernel
+from .one_link import run_scenario
 
 
 @pytest.fixture(params=KERNELS)
@@ -96,3 +97,12 @@ def test_local_mode_magics_live_cell_and_cleanup(kernel: Driver, hotconf_dir: Pa
     k.run("%unload_ext jupyter_hotconf")
     left = k.text("print(sorted(t.name for t in threading.enumerate() if t.name not in base))")
     assert left.strip() == "[]", left
+
+
+def test_one_link_per_tenant_in_local_mode(kernel: Driver, hotconf_dir: Path) -> None:
+    """``%hotconf acme``, ``ConfigProvider("acme")`` and ``%%hotconf live acme globex`` share
+    one watcher per tenant; a live cell re-run for revision N reads N through every handle."""
+    run_scenario(
+        kernel, lambda d: acme(hotconf_dir, d),
+        lambda name: write_json(hotconf_dir / "private" / "globex.json", {"name": name}),
+    )

@@ -139,3 +139,46 @@ def test_fixed_config_and_prod_mode(hotconf_dir: Path, monkeypatch: pytest.Monke
 def test_bad_tenant_id_is_a_clear_error(hotconf_dir: Path) -> None:
     with pytest.raises(ValueError, match="invalid tenant id"):
         ConfigProvider("../etc", config_dir=hotconf_dir)
+
+
+def test_two_handles_of_a_tenant_share_one_watcher_and_one_state(hotconf_dir: Path) -> None:
+    """One provider per tenant per kernel: both handles read the same revision in every
+    callback, one watcher runs; closing one keeps the other following."""
+    a = ConfigProvider("acme", config_dir=hotconf_dir, debounce_ms=20)
+    b = ConfigProvider("acme", config_dir=hotconf_dir, debounce_ms=20)
+    seen = Recorder()
+    try:
+        assert a.link is b.link and a.link is not None
+        assert our_threads().count("hotconf-watcher") == 1
+        a.on_change(lambda c: seen(("a", c.revision, b.revision, b.get("pricing.discount"))))
+        b.on_change(lambda c: seen(("b", c.revision, a.revision, a.get("pricing.discount"))))
+        b.observe(lambda ch: seen(("observe-b", ch["new"], a.revision)), "revision")
+        for i, discount in enumerate((0.2, 0.3, 0.4), start=1):
+            write_json(hotconf_dir / "private" / "acme.json", {"pricing": {"discount": discount}})
+            seen.wait_for(lambda items, n=i: len([x for x in items if x[0] == "b"]) == n,
+                          what=f"edit {i}")
+        rows = [x for x in seen.items if x[0] in ("a", "b")]
+        assert [x[3] for x in rows] == [0.2, 0.2, 0.3, 0.3, 0.4, 0.4]
+        assert all(x[1] == x[2] for x in rows), rows  # the other handle was never behind
+        assert all(x[1] == x[2] for x in seen.items if x[0] == "observe-b"), seen.items
+        a.close()
+        assert a.closed and not b.closed and b.link is not None and not b.link.closed
+        assert our_threads().count("hotconf-watcher") == 1
+        write_json(hotconf_dir / "private" / "acme.json", {"pricing": {"discount": 0.5}})
+        seen.wait_for(lambda items: items[-1][:2] == ("b", 4 + 1),
+                      what="the remaining handle still follows")
+        assert b.get("pricing.discount") == 0.5
+        assert a.get("pricing.discount") == 0.4 and a.revision == 4  # closed: not updated
+        link = b.link
+    finally:
+        a.close()
+        b.close()
+    assert link.closed and our_threads() == []
+
+
+def test_different_options_or_tenants_get_their_own_link(hotconf_dir: Path) -> None:
+    with ConfigProvider("acme", config_dir=hotconf_dir, debounce_ms=20) as a, \
+            ConfigProvider("globex", config_dir=hotconf_dir, debounce_ms=20) as g, \
+            ConfigProvider("acme", config_dir=hotconf_dir, debounce_ms=30) as slow:
+        assert len({id(a.link), id(g.link), id(slow.link)}) == 3
+        assert our_threads().count("hotconf-watcher") == 3

@@ -17,7 +17,8 @@ from jupyter_hotconf.kernel.discovery import server_source
 from jupyter_hotconf.pytest_plugin import Recorder, write_json
 
 from .kernels import KERNELS, comm_state
-from .servers import JupyterServer
+from .one_link import run_scenario
+from .servers import JupyterServer, http
 
 
 @pytest.fixture  # one server per kernel: a second kernel on one server hung (ipykernel 6)
@@ -44,7 +45,7 @@ def test_server_kernel_connected_widget_and_blocking_cell(
     kid, k = jupyter.start_kernel(kernel_name)
     watcher = Recorder()
     sock = ConfigSocket(server_source(jupyter.url, jupyter.token, "test"), "acme",
-                        on_message=lambda kind, body: watcher((kind, time.monotonic()))).start()
+                        on_message=lambda m: watcher((m.kind, time.monotonic()))).start()
     try:
         k.run("import threading, time, ipywidgets, traitlets\n%load_ext jupyter_hotconf")
         out = k.text("cfg = %hotconf acme")
@@ -84,4 +85,28 @@ def test_server_kernel_connected_widget_and_blocking_cell(
         k.wait_msg(lambda m: comm_state(m).get("value") == 0.7, what="FloatText comm_msg 0.7")
     finally:
         sock.close()
+        jupyter.shutdown_kernel(kid, k)
+
+
+@pytest.mark.parametrize("kernel_name", KERNELS)
+def test_server_kernel_one_link_per_tenant(jupyter: JupyterServer, kernel_name: str) -> None:
+    """In a server's kernel, the handles of a tenant share one socket (counted in the kernel
+    and at the server); a live cell re-run for revision N reads N through every handle."""
+    private = jupyter.root / "configs" / "private"
+    write_json(private / "acme.json", {"pricing": {"discount": 0.1}})
+    write_json(private / "globex.json", {"name": "Globex"})
+    kid, k = jupyter.start_kernel(kernel_name)
+
+    def connections() -> int:
+        status, info = http(jupyter.url + "hotconf/api/info", jupyter.token)
+        assert status == 200, status
+        return int(info["connections"])
+
+    try:
+        run_scenario(
+            k, lambda d: write_json(private / "acme.json", {"pricing": {"discount": d}}),
+            lambda name: write_json(private / "globex.json", {"name": name}),
+            server_links=connections,
+        )
+    finally:
         jupyter.shutdown_kernel(kid, k)
