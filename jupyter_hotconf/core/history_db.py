@@ -83,9 +83,9 @@ def unavailable(path: Path, exc: BaseException) -> HistoryUnavailable:
 
 def _ensure_dir(path: Path, directory: Path) -> None:
     """Create the database's directory 0700 (left as it is when it exists)."""
-    if directory.is_dir():
-        return
     try:
+        if directory.is_dir():  # Python < 3.12 raises here when a parent is not searchable
+            return
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(directory, 0o700)  # mkdir's mode is filtered by the umask
     except OSError as exc:
@@ -97,9 +97,9 @@ def _ensure_dir(path: Path, directory: Path) -> None:
 def _ensure_file(path: Path) -> None:
     """Create the database file 0600 before SQLite does (SQLite would use 0644 & ~umask);
     its ``-wal``/``-shm`` files copy the mode. Opening it read-write checks permission now."""
-    if path.is_dir():
-        raise HistoryUnavailable(str(path), "is a directory, not a database file")
     try:
+        if path.is_dir():
+            raise HistoryUnavailable(str(path), "is a directory, not a database file")
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         try:
