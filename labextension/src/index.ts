@@ -1,12 +1,16 @@
 /**
  * jupyter-hotconf for JupyterLab 4 / Notebook 7: the `IHotConf` service, a status-bar item,
- * a panel, notifications on invalid edits and two palette commands (DESIGN.md §8).
+ * a panel, notifications on invalid edits and two palette commands (docs/labextension.md).
+ *
+ * Every front-end service it uses is optional, so a host with less (Notebook 7 without a
+ * status bar, Voilà without a status bar, document manager or palette) still gets the
+ * service, and the page logs no error.
  */
 import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
-import { IDocumentManager } from '@jupyterlab/docmanager';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
-import { IStatusBar } from '@jupyterlab/statusbar';
+import type { IStatusBar } from '@jupyterlab/statusbar';
+import { Token } from '@lumino/coreutils';
 import { IDisposable } from '@lumino/disposable';
 
 import { DEFAULT_SETTINGS, HotConfModel, IHotConfSettings } from './model';
@@ -31,16 +35,16 @@ const plugin: JupyterFrontEndPlugin<IHotConf> = {
   description: 'Live per-tenant configuration: status item, notifications, IHotConf.',
   autoStart: true,
   provides: IHotConf,
-  optional: [ISettingRegistry, IStatusBar, ICommandPalette, IDocumentManager],
+  // The status bar and the document manager are optional too, but resolved at activation
+  // (Private.optionalService): naming their tokens here would import their packages.
+  optional: [ISettingRegistry, ICommandPalette],
   activate: (
     app: JupyterFrontEnd,
     registry: ISettingRegistry | null,
-    statusBar: IStatusBar | null,
-    palette: ICommandPalette | null,
-    docManager: IDocumentManager | null
+    palette: ICommandPalette | null
   ): IHotConf => {
     const model = new HotConfModel({ serverSettings: app.serviceManager.serverSettings });
-    const notifier = new HotConfNotifier(model, docManager);
+    let statusBar: IStatusBar | null = null;
     let panel: HotConfPanel | null = null;
 
     app.commands.addCommand(CommandIDs.showPanel, {
@@ -97,6 +101,18 @@ const plugin: JupyterFrontEndPlugin<IHotConf> = {
     };
 
     const load = async () => {
+      const [bar, docManager] = await Promise.all([
+        Private.optionalService(app, async () => {
+          return (await import('@jupyterlab/statusbar')).IStatusBar;
+        }),
+        Private.optionalService(app, async () => {
+          return (await import('@jupyterlab/docmanager')).IDocumentManager;
+        })
+      ]);
+      statusBar = bar;
+      // Before the first message: an invalid config already in the first Snapshot notifies.
+      // It lives as long as the page, as the model does.
+      new HotConfNotifier(model, docManager);
       if (registry) {
         try {
           const settings = await registry.load(PLUGIN_ID);
@@ -113,10 +129,34 @@ const plugin: JupyterFrontEndPlugin<IHotConf> = {
       await model.start();
     };
     void load();
-    // The notifier lives as long as the page, as the model does.
-    void notifier;
     return model;
   }
 };
 
 export default plugin;
+
+namespace Private {
+  /**
+   * The service behind a token of a package the host may not share, or `null`.
+   *
+   * A static import of such a package fails the whole extension where the host lacks it:
+   * the page logs "Shared module @jupyterlab/docmanager doesn't exist in shared scope
+   * default" and no plugin of ours loads (Voilà shares neither `@jupyterlab/docmanager` nor
+   * `@jupyterlab/statusbar`). Loaded on demand, the package's absence is a rejected promise
+   * we turn into `null`, as the `optional` list does for a missing plugin. `package.json`
+   * marks these packages `bundled: false`: the host's copy or none, never a second copy whose
+   * token no host plugin provides.
+   */
+  export async function optionalService<T>(
+    app: JupyterFrontEnd,
+    loadToken: () => Promise<Token<T>>
+  ): Promise<T | null> {
+    let token: Token<T>;
+    try {
+      token = await loadToken();
+    } catch {
+      return null; // the host does not share the package
+    }
+    return app.resolveOptionalService(token);
+  }
+}

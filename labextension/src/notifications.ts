@@ -3,9 +3,9 @@
  * opens the failing file at its line, dismissed when the tenant recovers.
  */
 import { Notification } from '@jupyterlab/apputils';
-import { CodeEditor } from '@jupyterlab/codeeditor';
+import type { CodeEditor } from '@jupyterlab/codeeditor';
 import { PathExt } from '@jupyterlab/coreutils';
-import { IDocumentManager } from '@jupyterlab/docmanager';
+import type { IDocumentManager } from '@jupyterlab/docmanager';
 
 import { HotConfModel } from './model';
 import { describeError, IConfigError, Message } from './protocol';
