@@ -2,7 +2,7 @@
 
 A provider's config is replaced whole on each change and never mutated in place; handing
 out read-only views keeps user code from editing a shared dict that the next change would
-silently overwrite (DESIGN.md §7 "read-only views").
+silently overwrite (``docs/kernel.md``, read-only views).
 """
 
 from __future__ import annotations
@@ -14,14 +14,16 @@ from typing import Any
 _MISSING = object()
 
 
-def freeze(value: Any) -> Any:
-    """Dicts → ``ConfigView``, lists → tuples of frozen items, scalars as they are."""
+def _view(value: Any) -> Any:
+    """How a value reads through a view: dicts → ``ConfigView``, lists → tuples of views,
+    scalars as they are. Wraps without copying (the follower's configs are already frozen
+    by ``core.store.freeze``; a fixed ``config=`` is only ever read through views)."""
     if isinstance(value, ConfigView):
         return value
     if isinstance(value, dict):
         return ConfigView(value)
     if isinstance(value, (list, tuple)):
-        return tuple(freeze(v) for v in value)
+        return tuple(_view(v) for v in value)
     return value
 
 
@@ -37,7 +39,7 @@ class ConfigView(Mapping[str, Any]):
         self._data: dict[str, Any] = dict(data or {})
 
     def __getitem__(self, key: str) -> Any:
-        return freeze(self._data[key])
+        return _view(self._data[key])
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._data)

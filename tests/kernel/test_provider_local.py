@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 import traitlets
 
+from jupyter_hotconf.core.messages import ConfigChanged, ConfigInvalid
+from jupyter_hotconf.core.rereads import Suspect
+from jupyter_hotconf.kernel.local import FileFeed
 from jupyter_hotconf.kernel.provider import ConfigProvider, providers
 from jupyter_hotconf.kernel.view import ConfigView
 from jupyter_hotconf.pytest_plugin import Recorder, wait_until, write_json
@@ -165,7 +168,7 @@ def test_two_handles_of_a_tenant_share_one_watcher_and_one_state(hotconf_dir: Pa
         assert a.closed and not b.closed and b.link is not None and not b.link.closed
         assert our_threads().count("hotconf-watcher") == 1
         write_json(hotconf_dir / "private" / "acme.json", {"pricing": {"discount": 0.5}})
-        seen.wait_for(lambda items: items[-1][:2] == ("b", 4 + 1),
+        seen.wait_for(lambda items: items[-1][:2] == ("b", 5),
                       what="the remaining handle still follows")
         assert b.get("pricing.discount") == 0.5
         assert a.get("pricing.discount") == 0.4 and a.revision == 4  # closed: not updated
@@ -182,3 +185,29 @@ def test_different_options_or_tenants_get_their_own_link(hotconf_dir: Path) -> N
             ConfigProvider("acme", config_dir=hotconf_dir, debounce_ms=30) as slow:
         assert len({id(a.link), id(g.link), id(slow.link)}) == 3
         assert our_threads().count("hotconf-watcher") == 3
+
+
+def test_file_feed_rereads_a_missing_or_unparsable_file_before_it_counts(tmp_path: Path) -> None:
+    """The watcher's re-read rule in ``config_path=`` mode, driven step by step (the worker
+    thread is not started): a failure counts only when the confirming re-read sees it too."""
+    f = tmp_path / "one.json"
+    write_json(f, {"a": 1})
+    got: list[object] = []
+    feed = FileFeed(f, "solo", on_message=got.append, debounce_ms=0)
+    feed.store.apply(feed._read())
+    f.unlink()  # git: delete, then write anew
+    feed._load(confirm=None)
+    assert got == [] and "solo" in feed._rereads.tenants()
+    write_json(f, {"a": 2})
+    feed._load(confirm=Suspect.MISSING)
+    assert [(m.change_type, m.config) for m in got if isinstance(m, ConfigChanged)] == [
+        ("modified", {"a": 2})]
+    f.write_text("{half")  # a writer mid-save
+    feed._load(confirm=None)
+    assert len(got) == 1
+    feed._load(confirm=Suspect.PARSE)  # still broken a quiet window later: now it counts
+    assert isinstance(got[-1], ConfigInvalid) and got[-1].file == "one.json"
+    f.unlink()
+    feed._load(confirm=None)
+    feed._load(confirm=Suspect.MISSING)
+    assert isinstance(got[-1], ConfigChanged) and got[-1].change_type == "deleted"
