@@ -119,3 +119,13 @@ class UnknownRevision(HotconfError, LookupError):
         super().__init__(f"tenant {tenant_id!r} has no revision {revision} (unknown or pruned)")
         self.tenant_id = tenant_id
         self.revision = revision
+
+
+class WriteFailed(HotconfError):
+    """A validated document could not be written (read-only config dir, disk full …); the
+    file is left as it was."""
+
+    def __init__(self, file: str, reason: str) -> None:
+        super().__init__(f"cannot write {file}: {reason}")
+        self.file = file
+        self.reason = reason
