@@ -2,9 +2,9 @@
 
 Threads: the watchdog observer (and its emitters) only map events to tenant ids and hand
 them to the debouncer; ONE worker thread owns everything else — the quiet windows, the
-parse-failure re-reads, the reconcile scan, the config-dir re-arm check — and does every
-reload, so loading never runs on the observer's event thread and there are no timer threads
-to leak. ``stop()`` joins the worker and the observer.
+re-reads of parse failures and missing files, the reconcile scan, the config-dir re-arm
+check — and does every reload, so loading never runs on the observer's event thread and
+there are no timer threads to leak. ``stop()`` joins the worker and the observer.
 """
 
 from __future__ import annotations
@@ -21,27 +21,17 @@ from watchdog.events import FileSystemEvent
 
 from .debounce import Debouncer
 from .documents import DEFAULT_MAX_FILE_BYTES
-from .errors import InvalidDocument
 from .eventmap import ALL, EventMapper
 from .fanout import ChangeCallback, ChangeFanout
 from .fsinfo import choose_kind
 from .loading import LoadResult, Shared, load_shared, load_tenant
 from .observers import ObserverFactory, ObserverSlot, default_observer_factory
-from .reconcile import Stamps, moved_paths, take_stamps
+from .reconcile import StampBook
+from .rereads import Rereads, Suspect, suspect_of
 from .store import Change, ChangeType, ConfigStore
 from .tenants import ConfigLayout
 
 log = logging.getLogger(__name__)
-
-#: A parse failure is confirmed by a re-read at least this much later, even with
-#: ``debounce_ms=0`` (re-reading the same half-written bytes at once would prove nothing).
-MIN_REREAD_S = 0.1
-
-
-def is_parse_failure(error: InvalidDocument) -> bool:
-    """A file that could not be read as a document (maybe half-written), as opposed to a
-    schema failure, which carries the JSON pointer of the failing value."""
-    return error.pointer is None
 
 
 class FileWatcher:
@@ -95,19 +85,20 @@ class FileWatcher:
         self._reconcile_s = reconcile_interval_s
         self._rearm_s = rearm_interval_s
         self._max_file_bytes = max_file_bytes
-        self._quiet_s = debounce_ms / 1000
-        self._reread_s = max(self._quiet_s, MIN_REREAD_S)
         self._cond = threading.Condition()
-        self._debouncer: Debouncer[str] = Debouncer(self._quiet_s, max_wait_ms / 1000)
+        self._debouncer: Debouncer[str] = Debouncer(debounce_ms / 1000, max_wait_ms / 1000)
         self._stopping = False
         self._worker: threading.Thread | None = None
         self._root_id: tuple[int, int] | None = None
-        # Worker-thread state (no lock): parse failures awaiting their re-read, file stamps.
-        self._deferred: dict[str, float] = {}
-        self._stamps: Stamps = {}
+        # Worker-thread state (no lock): reads awaiting their confirmation, file stamps.
+        self._rereads = Rereads(debounce_ms / 1000)
+        self._stamps = StampBook(self._layout)
         #: Counters for health endpoints and tests: relevant events, tenant loads, deferred
-        #: parse failures, re-arms, reconcile scans.
-        self.stats = {"events": 0, "reloads": 0, "deferred": 0, "rearms": 0, "reconciles": 0}
+        #: reads (parse failures, missing files), re-arms, reconcile scans, and the scans
+        #: that found a change no event reported.
+        self.stats = {
+            "events": 0, "reloads": 0, "deferred": 0, "rearms": 0, "reconciles": 0, "repairs": 0,
+        }
 
     def __repr__(self) -> str:
         return f"FileWatcher({self._root!r}, kind={self.kind!r})"
@@ -147,7 +138,7 @@ class FileWatcher:
             log.warning("config dir %s does not exist; watching for it to appear", self._root)
         else:
             self._slot.arm()  # before loading, so nothing written during the load is missed
-        self._stamps = take_stamps(self._layout)
+        self._stamps.note_all()
         shared = self._shared()
         for tenant in self._tenants_to_load({ALL}):
             result = self._load(tenant, shared)
@@ -205,7 +196,7 @@ class FileWatcher:
         while True:
             with self._cond:
                 while not self._stopping:
-                    deadlines = [next_check, next_reconcile, *self._deferred.values()]
+                    deadlines = [next_check, next_reconcile, *self._rereads.deadlines()]
                     batch_due = self._debouncer.deadline()
                     if batch_due is not None:
                         deadlines.append(batch_due)
@@ -218,7 +209,7 @@ class FileWatcher:
                 batch = self._debouncer.take_due() or set()
                 pending = self._debouncer.pending
             now = time.monotonic()
-            reread = self._due_rereads(now, pending)
+            reread = self._rereads.take_due(now, pending)
             try:
                 if now >= next_check:
                     next_check = now + self._rearm_s
@@ -226,7 +217,8 @@ class FileWatcher:
                         batch.add(ALL)
                 if now >= next_reconcile:
                     next_reconcile = now + self._reconcile_s
-                    batch |= self._reconcile()
+                    covered = batch | pending | reread.keys() | self._rereads.tenants()
+                    batch |= self._reconcile(covered)
                 if batch or reread:
                     self._reload(batch, reread)
             except Exception:
@@ -234,18 +226,6 @@ class FileWatcher:
                 log.exception("watcher error in %s; re-arming and rescanning", self._root)
                 self._slot.disarm()
                 self._root_id = None
-
-    def _due_rereads(self, now: float, pending: frozenset[str]) -> set[str]:
-        """Deferred parse failures to confirm now. One with events still being collected is
-        not confirmed: its writer is active, and that batch reads it anyway."""
-        due = {tenant for tenant, at in self._deferred.items() if at <= now}
-        busy = due if ALL in pending else due & pending
-        for tenant in due:
-            if tenant in busy:
-                self._deferred[tenant] = now + self._reread_s
-            else:  # taken now, so a re-read that cannot run (dir gone) never spins the loop
-                del self._deferred[tenant]
-        return due - busy
 
     def _check_root(self) -> bool:
         """Re-arm when the config dir appeared, vanished, was replaced, or the observer died.
@@ -268,16 +248,18 @@ class FileWatcher:
         self._slot.arm()
         return True
 
-    def _reconcile(self) -> set[str]:
-        stamps = take_stamps(self._layout)
+    def _reconcile(self, covered: set[str] | frozenset[str]) -> set[str]:
+        """Tenants whose files moved since the watcher last read them, that no event of
+        ``covered`` (this batch, pending ones, re-reads) will read: missed events."""
         keys: set[str] = set()
-        for path in moved_paths(self._stamps, stamps):
+        for path in self._stamps.scan():
             keys |= self._map.keys_for_path(path)
-        self._stamps = stamps
         self.stats["reconciles"] += 1
-        if keys:
-            log.info("reconcile scan found changes no event reported: %s", sorted(keys))
-        return keys
+        missed = set() if ALL in covered else keys - covered
+        if missed:
+            self.stats["repairs"] += 1
+            log.info("reconcile scan found changes no event reported: %s", sorted(missed))
+        return missed
 
     def _tenants_to_load(self, keys: set[str]) -> list[str]:
         tenants = keys - {ALL}
@@ -303,30 +285,35 @@ class FileWatcher:
             log.exception("cannot reload tenant %s; its last good config stays", tenant)
             return None
 
-    def _reload(self, keys: set[str], reread: set[str]) -> None:
+    def _reload(self, keys: set[str], reread: dict[str, Suspect]) -> None:
         """Load and apply ``keys`` (event-driven) and ``reread`` (deferred confirmations).
 
-        The re-read rule (DESIGN.md §4): a parse failure found by an event-driven read is
-        not reported but read again after one more quiet window; only a failure that the
-        quiet re-read confirms is ``invalid``. So a writer pausing mid-file never flashes an
-        error, and a half-written file never becomes the config.
+        The re-read rule: a parse failure or a missing tenant file found by an event-driven
+        read is not reported but read again after one more quiet window; only the same
+        failure found by that quiet re-read is reported (``invalid``/``deleted``). So a
+        writer pausing mid-file never flashes an error, git's delete-then-write is one
+        ``modified``, and a half-written file never becomes the config.
         """
         if self._identity() is None:
             return  # the whole dir is gone: keep every last good config until it returns
-        confirm = set() if ALL in keys else reread - keys
+        confirm = {} if ALL in keys else {t: why for t, why in reread.items() if t not in keys}
         changes: list[Change] = []
+        if ALL in keys:  # shared files are re-stamped only when applied to every tenant
+            self._stamps.note_shared()
         shared = self._shared()
-        for tenant in self._tenants_to_load(keys | reread):
+        for tenant in self._tenants_to_load(keys | reread.keys()):
+            self._stamps.note_tenant(tenant)
             result = self._load(tenant, shared)
             if result is None:
                 continue
             self.stats["reloads"] += 1
-            error = result.error
-            if error is not None and is_parse_failure(error) and tenant not in confirm:
-                self._deferred[tenant] = time.monotonic() + self._reread_s
+            state = self._store.get(tenant)
+            suspect = suspect_of(result, had_file=state is not None and state.exists)
+            if suspect is not None and confirm.get(tenant) is not suspect:
+                self._rereads.defer(tenant, suspect, time.monotonic())
                 self.stats["deferred"] += 1
                 continue
-            self._deferred.pop(tenant, None)
+            self._rereads.discard(tenant)
             if not result.exists and self._identity() is None:
                 continue  # the dir vanished while we read: not a deletion
             change = self._store.apply(result)
