@@ -7,8 +7,14 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -104,3 +110,111 @@ def hotconf_dir(tmp_path: Path) -> Iterator[Path]:
     write_json(root / "private" / "acme.json", {"pricing": {"discount": 0.1}, "name": "Acme"})
     write_json(root / "private" / "globex.json", {"pricing": {"discount": 0.2}, "name": "Globex"})
     yield root
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now (for servers that need it before they bind)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def http_status(url: str, token: str | None = None, timeout: float = 2) -> int | None:
+    """The HTTP status of ``GET url`` (None when nothing answers)."""
+    headers = {"Authorization": f"token {token}"} if token else {}
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as r:
+            return int(r.status)
+    except urllib.error.HTTPError as err:
+        return int(err.code)
+    except OSError:
+        return None
+
+
+class ServerProcess:
+    """A server as a subprocess with its output in ``log_path``; ``start()`` returns once
+    ``ready_url`` answers at all (waited for, never slept), ``stop()`` sends SIGTERM."""
+
+    def __init__(self, argv: list[str], cwd: Path, env: dict[str, str], ready_url: str,
+                 token: str | None, log_path: Path) -> None:
+        self.argv, self.cwd, self.env, self.ready_url = argv, cwd, env, ready_url
+        self.token, self.log_path = token, log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> ServerProcess:
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(self.argv, cwd=self.cwd, env=self.env, stdout=log,
+                                         stderr=subprocess.STDOUT, start_new_session=True)
+
+        def ready() -> bool:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                pytest.fail(f"{self.argv[0]} exited: {self.tail()}")
+            return http_status(self.ready_url, self.token) is not None
+
+        wait_until(ready, timeout=DEADLINE_S * 3, interval=0.05, what=f"{self.argv[:2]} ready")
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(DEADLINE_S)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(10)
+                pytest.fail(f"{self.argv[:2]} did not exit within {DEADLINE_S}s of SIGTERM")
+
+    def tail(self, chars: int = 3000) -> str:
+        return self.log_path.read_text(errors="replace")[-chars:]
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """``os.environ`` without hotconf's, Jupyter's kernel and JupyterHub variables."""
+    env = {k: v for k, v in os.environ.items()
+           if "HOTCONF" not in k and not k.startswith(("JPY_", "JUPYTERHUB"))}
+    env.update(extra)
+    return env
+
+
+class ServeProcess(ServerProcess):
+    """``jupyter-hotconf serve`` for ``config_dir`` on ``port`` (kept across restarts, so a
+    new process on the same port is a server restart), ready when ``/health`` answers."""
+
+    def __init__(self, config_dir: Path, *flags: str, port: int | None = None,
+                 token: str | None = None, env: dict[str, str] | None = None) -> None:
+        self.config_dir = config_dir
+        self.port = port or free_port()
+        self.http = f"http://127.0.0.1:{self.port}"
+        self.ws = f"ws://127.0.0.1:{self.port}"
+        self.base = f"{self.http}/hotconf/"
+        argv = [sys.executable, "-m", "jupyter_hotconf.cli", "serve", f"--port={self.port}",
+                f"--config-dir={config_dir}", "--debounce-ms=20", *flags]
+        if token:
+            argv.append(f"--token={token}")
+        env = {**clean_env(), **(env or {})}
+        token = token or env.get("HOTCONF_TOKEN") or None
+        super().__init__(argv, config_dir.parent, env, f"{self.http}/health", token,
+                         config_dir.parent / f"serve-{self.port}.log")
+
+    def restart(self) -> ServeProcess:
+        """A new process on the same port and config dir (a new epoch)."""
+        self.stop()
+        return self.start()  # type: ignore[return-value]
+
+
+@pytest.fixture
+def serve(hotconf_dir: Path) -> Iterator[Callable[..., ServeProcess]]:
+    """Factory: ``serve(*flags, token=None, env=None, config_dir=hotconf_dir)`` starts the real
+    ``jupyter-hotconf serve`` on a free port; every one is stopped at teardown."""
+    procs: list[ServeProcess] = []
+
+    def start(*flags: str, config_dir: Path | None = None, **options: Any) -> ServeProcess:
+        proc = ServeProcess(config_dir or hotconf_dir, *flags, **options)
+        procs.append(proc)
+        return proc.start()  # type: ignore[return-value]
+
+    yield start
+    for proc in procs:
+        proc.stop()

@@ -5,22 +5,15 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-from jupyter_hotconf.pytest_plugin import wait_until
+from jupyter_hotconf.pytest_plugin import free_port, wait_until
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "demo-test-token"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def get_json(url: str) -> object | None:

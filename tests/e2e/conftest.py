@@ -3,36 +3,16 @@ subprocesses on temporary dirs (see lab.py)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from .browser import CHROMIUM, CHROMIUM_ARGS
 from .lab import LabServer, copy_configs
-
-os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
-
-CHROMIUM = os.environ.get("HOTCONF_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-#: Screenshots land here: set HOTCONF_SCREENSHOTS_DIR=docs/img to refresh the README's;
-#: by default a temporary dir, so a test run leaves the work tree clean.
-IMG_DIR = Path(
-    os.environ.get("HOTCONF_SCREENSHOTS_DIR")
-    or Path(tempfile.gettempdir()) / "hotconf-screenshots"
-).absolute()
 
 
 @pytest.fixture(scope="session")

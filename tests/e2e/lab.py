@@ -9,7 +9,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import urllib.error
@@ -19,18 +18,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from jupyter_hotconf.pytest_plugin import wait_until
+from jupyter_hotconf.pytest_plugin import free_port, wait_until
 
 log = logging.getLogger(__name__)
 
 #: Deadline for a cold ``jupyter lab`` start on a busy 2-core machine (only bounds a wait).
 START_DEADLINE_S = 120.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

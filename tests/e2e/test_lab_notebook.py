@@ -11,7 +11,7 @@ import pytest
 
 from jupyter_hotconf.pytest_plugin import write_json
 
-from .conftest import IMG_DIR
+from .browser import IMG_DIR
 from .lab import LabServer
 from .test_lab_status import open_lab, wait_text
 

@@ -5,14 +5,13 @@ at run time applying without a reload."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from kernel.servers import Standalone
 
-from jupyter_hotconf.pytest_plugin import write_json
+from jupyter_hotconf.pytest_plugin import ServeProcess, write_json
 
 from .lab import LabServer, copy_configs
 from .test_lab_notify import BROKEN
@@ -203,18 +202,17 @@ def test_tenants_setting_follows_only_the_listed_tenants(
 
 
 @pytest.fixture
-def standalone(tmp_path: Path, hotconf_dir: Path) -> Iterator[Standalone]:
+def standalone(
+    tmp_path: Path, hotconf_dir: Path, serve: Callable[..., ServeProcess]
+) -> ServeProcess:
     """``jupyter-hotconf serve`` on its own copy of the configs (token ``stoken``)."""
     root = tmp_path / "standalone"
     root.mkdir()
-    server = Standalone(copy_configs(hotconf_dir, root))
-    server.start()
-    yield server
-    server.stop()
+    return serve(config_dir=copy_configs(hotconf_dir, root), token="stoken")
 
 
 def test_ws_url_follows_a_standalone_server_even_without_the_server_extension(
-    lab: Callable[..., LabServer], page: Any, standalone: Standalone, tmp_path: Path
+    lab: Callable[..., LabServer], page: Any, standalone: ServeProcess, tmp_path: Path
 ) -> None:
     ws_url = f"ws://127.0.0.1:{standalone.port}/hotconf/ws?token=stoken"
     server = lab(server_extension=False, settings={"wsUrl": ws_url})

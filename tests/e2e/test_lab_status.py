@@ -9,7 +9,7 @@ import pytest
 
 from jupyter_hotconf.pytest_plugin import write_json
 
-from .conftest import IMG_DIR
+from .browser import IMG_DIR
 from .lab import LabServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

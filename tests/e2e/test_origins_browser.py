@@ -10,11 +10,8 @@ include=config`` as the attacker's page did, and reports what it read and how it
 from __future__ import annotations
 
 import http.server
-import subprocess
-import sys
 import threading
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -23,10 +20,8 @@ from urllib.parse import quote
 import pytest
 
 from jupyter_hotconf.core.protocol import CloseCode
-from jupyter_hotconf.pytest_plugin import wait_until
 
-from .conftest import CHROMIUM, CHROMIUM_ARGS
-from .lab import free_port
+from .browser import CHROMIUM, CHROMIUM_ARGS
 
 PAGE = """<!doctype html><title>not hotconf</title><script>
 window.seen = []; window.wsClosed = null;
@@ -64,36 +59,6 @@ def evil_site(tmp_path: Path) -> Iterator[str]:
     thread.join()
 
 
-@pytest.fixture
-def serve(hotconf_dir: Path) -> Iterator[Callable[..., int]]:
-    """``jupyter-hotconf serve`` on loopback, no token (the default a user runs); its port."""
-    procs: list[subprocess.Popen[bytes]] = []
-
-    def start(*flags: str) -> int:
-        port = free_port()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyter_hotconf.cli", "serve", "--config-dir",
-             str(hotconf_dir), "--port", str(port), *flags],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        procs.append(proc)
-        def healthy() -> bool:
-            assert proc.poll() is None, "jupyter-hotconf serve exited"
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2):
-                    return True
-            except OSError:
-                return False
-
-        wait_until(healthy, what="jupyter-hotconf serve to answer /health")
-        return port
-
-    yield start
-    for proc in procs:
-        proc.terminate()
-        proc.wait(30)
-
-
 def visit(browser: Any, origin: str, port: int) -> dict[str, Any]:
     """Open the attacker's page and wait until its socket has read a config or was closed."""
     context = browser.new_context()
@@ -108,8 +73,7 @@ def visit(browser: Any, origin: str, port: int) -> dict[str, Any]:
 
 
 def test_a_foreign_page_reads_nothing(browser: Any, evil_site: str, serve: Any) -> None:
-    port = serve()
-    result = visit(browser, evil_site, port)
+    result = visit(browser, evil_site, serve().port)
     assert result["seen"] == [], "a page on another origin read configs"
     assert result["closed"]["code"] == CloseCode.FORBIDDEN
     assert "evil.test" in result["closed"]["reason"]
@@ -117,7 +81,6 @@ def test_a_foreign_page_reads_nothing(browser: Any, evil_site: str, serve: Any) 
 
 def test_an_allowed_origin_reads_its_configs(browser: Any, evil_site: str, serve: Any) -> None:
     """The same page works once the user lists its origin (so the refusal above is ours)."""
-    port = serve("--allow-origins", evil_site)
-    result = visit(browser, evil_site, port)
+    result = visit(browser, evil_site, serve("--allow-origins", evil_site).port)
     assert result["closed"] is None
     assert '"Snapshot"' in result["seen"][0] and '"config"' in result["seen"][0]

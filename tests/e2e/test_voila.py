@@ -22,7 +22,7 @@ import pytest
 
 from jupyter_hotconf.pytest_plugin import DEADLINE_S, wait_until, write_json
 
-from .conftest import IMG_DIR
+from .browser import IMG_DIR
 from .lab import START_DEADLINE_S, LabServer, free_port
 from .test_lab_status import wait_text
 

@@ -4,11 +4,7 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -16,19 +12,11 @@ from typing import Any
 
 from jupyter_client import BlockingKernelClient
 
-from jupyter_hotconf.pytest_plugin import DEADLINE_S
+from jupyter_hotconf.pytest_plugin import ServerProcess, clean_env, free_port
 
 from .kernels import Driver, wait_ready
-from .wsfake import free_port
 
 BIN = Path(sys.executable).parent
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if "HOTCONF" not in k and not k.startswith("JPY_") and not k.startswith("JUPYTERHUB")}
-    env.update(extra)
-    return env
 
 
 def http(url: str, token: str | None = None, method: str = "GET", body: Any = None,
@@ -44,42 +32,7 @@ def http(url: str, token: str | None = None, method: str = "GET", body: Any = No
         return e.code, None
 
 
-class Proc:
-    def __init__(self, argv: list[str], cwd: Path, env: dict[str, str], ready_url: str,
-                 token: str | None, log: Path) -> None:
-        self.argv, self.cwd, self.env, self.ready_url, self.token = argv, cwd, env, ready_url, token
-        self.log_path = log
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> Proc:
-        self.log = open(self.log_path, "ab")  # noqa: SIM115 — closed in stop()
-        self.proc = subprocess.Popen(self.argv, cwd=self.cwd, env=self.env, stdout=self.log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + DEADLINE_S * 3
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.argv[0]} exited: {self.log_path.read_text()[-3000:]}")
-            try:
-                if http(self.ready_url, self.token, timeout=2)[0] == 200:
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.1)  # paces the readiness poll only
-        raise RuntimeError(f"{self.argv} not ready: {self.log_path.read_text()[-3000:]}")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(DEADLINE_S)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(10)
-        if hasattr(self, "log"):
-            self.log.close()
-
-
-class JupyterServer(Proc):
+class JupyterServer(ServerProcess):
     """``jupyter server`` on a free port, root = ``root`` (which holds ``configs/``)."""
 
     def __init__(self, root: Path, *extra: str, token: str = "jtoken") -> None:
@@ -110,16 +63,3 @@ class JupyterServer(Proc):
     def shutdown_kernel(self, kid: str, driver: Driver) -> None:
         driver.kc.stop_channels()
         http(self.url + f"api/kernels/{kid}", self.token, "DELETE")
-
-
-class Standalone(Proc):
-    """``jupyter-hotconf serve`` on ``port`` (kept across restarts) for ``config_dir``."""
-
-    def __init__(self, config_dir: Path, port: int | None = None, token: str = "stoken",
-                 *extra: str) -> None:
-        self.port = port or free_port()
-        self.base = f"http://127.0.0.1:{self.port}/hotconf/"
-        argv = [str(BIN / "jupyter-hotconf"), "serve", f"--port={self.port}",
-                f"--config-dir={config_dir}", f"--token={token}", "--debounce-ms=20", *extra]
-        super().__init__(argv, config_dir.parent, clean_env(), self.base + "api/info", token,
-                         config_dir.parent / f"serve-{self.port}.log")

@@ -8,13 +8,19 @@ import subprocess
 from pathlib import Path
 
 from jupyter_hotconf.kernel.provider import ConfigProvider
-from jupyter_hotconf.pytest_plugin import Recorder, wait_until, write_json
+from jupyter_hotconf.pytest_plugin import (
+    Recorder,
+    ServeProcess,
+    clean_env,
+    wait_until,
+    write_json,
+)
 
-from .servers import BIN, Standalone, clean_env
+from .servers import BIN
 
 
 def test_stop_restart_error_then_resync_with_one_callback(hotconf_dir: Path) -> None:
-    server = Standalone(hotconf_dir).start()
+    server = ServeProcess(hotconf_dir, token="stoken").start()
     changes, statuses = Recorder(), Recorder()
     cfg = ConfigProvider("acme", url=server.base, token=server.token, reconnect_delay=0.05,
                          max_reconnect_attempts=3, retry_interval=0.5, connect_timeout=2)
@@ -27,7 +33,7 @@ def test_stop_restart_error_then_resync_with_one_callback(hotconf_dir: Path) -> 
         wait_until(lambda: cfg.status == "error", what="error after max attempts")
         assert cfg.reconnect_attempts > 3 and cfg.is_reconnecting is False
         write_json(hotconf_dir / "private" / "acme.json", {"pricing": {"discount": 0.6}})
-        server = Standalone(hotconf_dir, port=server.port).start()  # new epoch, same port
+        server.restart()  # new epoch, same port
         changes.wait_for(lambda items: len(items) >= 1, what="resync callback")
         wait_until(lambda: cfg.status == "connected", what="connected again")
         assert cfg.get("pricing.discount") == 0.6
@@ -38,7 +44,7 @@ def test_stop_restart_error_then_resync_with_one_callback(hotconf_dir: Path) -> 
 
 
 def test_wrong_token_is_error_at_once_and_watch_cli(hotconf_dir: Path) -> None:
-    server = Standalone(hotconf_dir).start()
+    server = ServeProcess(hotconf_dir, token="stoken").start()
     try:
         bad = ConfigProvider("acme", url=server.base, token="wrong", connect_timeout=5)
         wait_until(lambda: bad.status == "error", what="401 → error")

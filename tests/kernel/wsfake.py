@@ -8,7 +8,6 @@ the real server (test_server_kernels.py).
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 from typing import Any
 
@@ -16,12 +15,7 @@ from tornado import web, websocket
 from tornado.httpserver import HTTPServer
 
 from jupyter_hotconf.core import protocol
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from jupyter_hotconf.pytest_plugin import free_port
 
 
 class FakeHotconf:

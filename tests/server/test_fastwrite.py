@@ -13,7 +13,7 @@ import pytest
 from jupyter_hotconf.pytest_plugin import DEADLINE_S
 from jupyter_hotconf.server import fastwrite
 
-from .conftest import RawClient
+from .clients import RawClient
 from .test_limits import big_change, still_served
 
 QUIET = 3600.0  # heartbeat interval that never fires within a test

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from jupyter_hotconf.pytest_plugin import write_json
 
-from .conftest import Client
+from .clients import Client
 from .test_jupyter import hotconf, jp_server_config  # noqa: F401 - the same server config
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]

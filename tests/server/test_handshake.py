@@ -13,7 +13,7 @@ from tornado.httpclient import HTTPClientError
 
 from jupyter_hotconf.core.tenants import is_valid_tenant_id
 
-from .conftest import connect, fetch
+from .clients import connect, fetch
 
 
 async def refused(url: str) -> tuple[int, dict[str, str], str]:

@@ -12,7 +12,7 @@ from jupyter_hotconf.server.hub import ConfigHub
 from jupyter_hotconf.server.limits import HubLimits
 from jupyter_hotconf.server.subscription import Subscription
 
-from .conftest import RawClient
+from .clients import RawClient
 
 
 @pytest.mark.asyncio

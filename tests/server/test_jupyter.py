@@ -16,7 +16,7 @@ from traitlets.config import Config
 from jupyter_hotconf.pytest_plugin import DEADLINE_S, write_json
 from jupyter_hotconf.server.extension import TOKEN_ENV, URL_ENV
 
-from .conftest import Client, connect, fetch
+from .clients import Client, connect, fetch
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 

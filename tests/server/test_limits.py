@@ -10,7 +10,7 @@ from tornado.httpclient import HTTPClientError
 from jupyter_hotconf.core.store import Change, ChangeType
 from jupyter_hotconf.pytest_plugin import DEADLINE_S
 
-from .conftest import RawClient
+from .clients import RawClient
 
 
 def big_change(epoch: str, revision: int, size: int = 20_000) -> Change:

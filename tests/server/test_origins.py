@@ -17,7 +17,7 @@ from tornado.httpclient import HTTPClientError
 from jupyter_hotconf.core.protocol import CloseCode
 from jupyter_hotconf.server.origins import OriginPolicy
 
-from .conftest import connect
+from .clients import connect
 
 LOOPBACK = [
     "http://localhost:3000",

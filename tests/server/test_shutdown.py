@@ -12,7 +12,7 @@ import pytest
 from jupyter_hotconf.server.settings import StandaloneSettings
 from jupyter_hotconf.server.standalone import StandaloneServer
 
-from .conftest import connect
+from .clients import connect
 
 
 @pytest.mark.asyncio
@@ -40,8 +40,7 @@ def test_serve_exits_on_sigterm(serve) -> None:
     srv = serve()
     srv.proc.send_signal(signal.SIGTERM)
     assert srv.proc.wait(10) == 0
-    out = srv.proc.stdout.read()
-    assert "serving" in out
+    assert "serving" in srv.tail()
 
 
 def test_jupyter_cleanup_stops_engine(hotconf_dir, jp_serverapp, jp_asyncio_loop) -> None:

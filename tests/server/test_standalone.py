@@ -13,7 +13,7 @@ import websockets
 
 from jupyter_hotconf.pytest_plugin import DEADLINE_S, write_json
 
-from .conftest import connect, fetch
+from .clients import connect, fetch
 
 
 @pytest.mark.asyncio
