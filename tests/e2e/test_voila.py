@@ -20,10 +20,10 @@ from typing import Any
 
 import pytest
 
-from jupyter_hotconf.pytest_plugin import DEADLINE_S, wait_until, write_json
+from jupyter_hotconf.pytest_plugin import DEADLINE_S, free_port, wait_until, write_json
 
 from .browser import IMG_DIR
-from .lab import START_DEADLINE_S, LabServer, free_port
+from .lab import START_DEADLINE_S, LabServer
 from .test_lab_status import wait_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
