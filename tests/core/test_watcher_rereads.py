@@ -14,7 +14,7 @@ from jupyter_hotconf.core.errors import InvalidDocument
 from jupyter_hotconf.core.eventmap import ALL
 from jupyter_hotconf.core.loading import LoadResult
 from jupyter_hotconf.core.reconcile import StampBook
-from jupyter_hotconf.core.rereads import Rereads, Suspect, suspect_of
+from jupyter_hotconf.core.rereads import MIN_MISSING_REREAD_S, Rereads, Suspect, suspect_of
 from jupyter_hotconf.core.tenants import ConfigLayout
 from jupyter_hotconf.pytest_plugin import write_json
 
@@ -35,7 +35,7 @@ def test_a_missing_file_is_suspect_only_if_the_tenant_had_one() -> None:
 
 
 @pytest.mark.parametrize(
-    ("quiet_s", "parse_s", "missing_s"), [(0.0, 0.1, 0.05), (0.2, 0.2, 0.2)]
+    ("quiet_s", "parse_s", "missing_s"), [(0.0, 0.1, MIN_MISSING_REREAD_S), (0.2, 0.2, 0.2)]
 )
 def test_rereads_wait_one_quiet_window_with_a_floor(
     quiet_s: float, parse_s: float, missing_s: float
@@ -56,7 +56,7 @@ def test_a_reread_with_events_pending_is_put_off() -> None:
     r.defer("acme", Suspect.MISSING, now=0.0)
     r.defer("globex", Suspect.MISSING, now=0.0)
     assert r.take_due(1.0, frozenset({"acme"})) == {"globex": Suspect.MISSING}
-    assert "acme" in r and list(r.deadlines()) == [pytest.approx(1.05)]
+    assert "acme" in r and list(r.deadlines()) == [pytest.approx(1.0 + MIN_MISSING_REREAD_S)]
     assert r.take_due(2.0, frozenset({ALL})) == {}
     r.discard("acme")
     assert "acme" not in r
