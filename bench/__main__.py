@@ -1,7 +1,7 @@
 """``python -m bench run [--tiny | --quick | --full] [--only SECTIONS] [--out DIR]``, and
 ``python -m bench report RESULTS.json`` to re-render a run's table, plots and headline.
 
-Runs the sections of issue 7 in one process tree, writes ``<out>/<mode>.json``,
+Runs the sections of docs/benchmarks.md in one process tree, writes ``<out>/<mode>.json``,
 ``<out>/<mode>.md`` and ``<out>/<mode>-*.png``, prints the headline (ratios and targets), and
 with ``--full`` also refreshes the results block of ``docs/benchmarks.md``. Every child
 process is started in its own process group and killed on the way out, whatever happens.
@@ -103,7 +103,7 @@ def run(mode: str, only: list[str], out_dir: Path, log_dir: Path) -> dict[str, A
 
 
 def run_section(section: str, p: dict[str, Any], log_dir: Path) -> Any:
-    """One section's results (the figures of issue 7 it covers)."""
+    """One section's results (the figures of docs/benchmarks.md it covers)."""
     if section == "latency":
         return latency.run(p, log_dir)
     if section == "fanout":

@@ -1,4 +1,4 @@
-"""Issue 7 §2 and §5: fan-out to N subscribers of one tenant, RSS per idle connection, CPU.
+"""Fan-out to N subscribers of one tenant, RSS per idle connection, CPU.
 
 For each N and each server (ours at quiet window 0, heartbeat off; the ``websockets`` peer):
 start it, read its RSS, connect N cheap subscribers (``swarm.py``, at most

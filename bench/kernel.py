@@ -1,9 +1,9 @@
-"""Issue 7 §4: save → ``on_change`` callback in a real kernel, and → the widget's comm_msg.
+"""Save → ``on_change`` callback in a real kernel, and → the widget's comm_msg.
 
 A real ipykernel (jupyter_client ``KernelManager``) runs a ``ConfigProvider`` connected to our
 standalone server (quiet window 0). Its ``on_change`` callback prints
 ``time.monotonic_ns()`` — taken in the kernel, on its main thread, where user callbacks run
-(DESIGN.md §7) — so the first figure is save → callback, not save → the print reaching us.
+(docs/kernel.md) — so the first figure is save → callback, not save → the print reaching us.
 The second is save → the first ``comm_msg`` ``update`` of a displayed
 ``ConfigUpdateIndicator`` arriving on iopub here, which is what a frontend would see.
 """

@@ -1,4 +1,4 @@
-"""Issue 7 §1: save → subscriber notified, for ours and the peers.
+"""Save → subscriber notified, for ours and the peers.
 
 Each save is an atomic replace of ``private/acme.json`` with new content; the clock starts
 just before the temp file is written and stops when the subscriber has the change (the

@@ -1,7 +1,7 @@
 """Turn a results dict into the headline (ratios, targets), a Markdown table and PNG plots.
 
-Targets of issue 7 are reported against here, never asserted: a miss is printed as MISS with
-the numbers, so a reader can see by how much.
+The targets of docs/benchmarks.md are reported against here, never asserted: a miss is
+printed as MISS with the numbers, so a reader can see by how much.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 7 §3: tenant scale — 10, 1,000, 10,000 tenant files in one config dir.
+"""Tenant scale — 10, 1,000, 10,000 tenant files in one config dir.
 
 Per size, with our server: cold load (process start → ``GET /health`` answers, the store
 loaded; the same with an empty dir is reported as the baseline), the latency of one change

@@ -2,7 +2,7 @@
 
 ``python -m bench.whatif --nodelay serve …`` runs ``jupyter-hotconf serve`` with
 ``ConfigHub`` patched in this process only, so the benchmark can show what a change would
-buy before it is made (issue 7: "profile, fix the hot path, measure again"). Nothing here is
+buy before it is made ("profile, fix the hot path, measure again"). Nothing here is
 imported by the package, and the benchmark's own sections always measure the real package.
 
 - ``--nodelay``: ``set_nodelay(True)`` on each socket at registration. Tornado leaves Nagle's

@@ -1,5 +1,5 @@
 """What `pip install` must deliver: the prebuilt JupyterLab extension enabled, the server
-extension enabled, and a wheel that carries both (issue 6, acceptance 1)."""
+extension enabled, and a wheel that carries both."""
 
 from __future__ import annotations
 

@@ -2,5 +2,5 @@
 
 Nothing in this package imports Tornado, IPython, ipywidgets, ipykernel or
 jupyter_server: the same engine runs in the Jupyter server, in the standalone
-server and inside a kernel that has no server to talk to (DESIGN.md §2).
+server and inside a kernel that has no server to talk to (docs/architecture.md).
 """

@@ -1,4 +1,4 @@
-"""Coalescing debouncer: collect keys until the events go quiet (DESIGN.md §4).
+"""Coalescing debouncer: collect keys until the events go quiet (docs/change-detection.md).
 
 A save is several events (vim: move + create + modify + attrib); a burst of writes is
 hundreds. Reloading on each would read half-written files and flood clients. The batch is

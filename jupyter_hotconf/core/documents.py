@@ -1,4 +1,4 @@
-"""Parse JSON/YAML/TOML strictly, deep-merge, checksum (DESIGN.md §4).
+"""Parse JSON/YAML/TOML strictly, deep-merge, checksum (docs/config-files.md).
 
 Pure functions of bytes: a file's bytes become a JSON object or an ``InvalidDocument`` that
 says, with file/line/column, why they cannot be used. Which files make up a tenant's config
@@ -94,7 +94,7 @@ def parse_document(data: bytes, *, file: str, max_depth: int = MAX_DEPTH) -> JSO
     """Parse one config file's bytes; the format comes from ``file``'s suffix.
 
     Raises ``InvalidDocument`` (with ``file``, line, column where known) for every
-    strict rule of DESIGN.md §4: NaN/Infinity, duplicate keys, non-string YAML keys,
+    strict rule of docs/config-files.md: NaN/Infinity, duplicate keys, non-string YAML keys,
     unsafe tags, alias bombs, non-object top level, invalid UTF-8 (byte offset in the
     message), empty file, nesting over ``max_depth``. A UTF-8 BOM is accepted; dates
     become ISO 8601 strings.

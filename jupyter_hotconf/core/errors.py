@@ -10,7 +10,7 @@ class HotconfError(Exception):
 
 
 class InvalidTenant(HotconfError, ValueError):
-    """A tenant id that breaks the rule of DESIGN.md §3; ``reason`` says how."""
+    """A tenant id that breaks the rule of docs/config-files.md; ``reason`` says how."""
 
     def __init__(self, raw: object, reason: str) -> None:
         super().__init__(f"invalid tenant id {raw!r}: {reason}")
@@ -84,7 +84,7 @@ class InvalidDocument(HotconfError):
 
 
 class ProtocolError(HotconfError, ValueError):
-    """A frame that is not a message of DESIGN.md §5."""
+    """A frame that is not a message of docs/protocol.md."""
 
 
 class HistoryUnavailable(HotconfError):

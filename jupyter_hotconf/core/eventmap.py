@@ -1,4 +1,4 @@
-"""Map a file-system event to the tenants it may have changed (DESIGN.md §3, §4).
+"""Map a file-system event to the tenants it may have changed (docs/change-detection.md).
 
 Events are hints, not facts: the mapping only decides WHICH tenants to reload; what changed
 is decided by reading them. It errs on the side of a full rescan (``ALL``) wherever one

@@ -1,4 +1,4 @@
-"""Strict JSON and TOML parsers with positions for every refusal (DESIGN.md §4).
+"""Strict JSON and TOML parsers with positions for every refusal (docs/config-files.md).
 
 Each parser takes decoded text and returns plain JSON data (dict/list/str/int/float/
 bool/None) or raises ``InvalidDocument`` naming the file, the 1-based line and column

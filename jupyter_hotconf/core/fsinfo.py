@@ -3,7 +3,7 @@
 inotify only sees changes made through the local kernel: on NFS, SMB, sshfs, 9p or any
 FUSE filesystem a change made on another machine (or by the FUSE daemon) produces no event
 at all. ``watcher="auto"`` therefore reads the mount table and polls on those
-(DESIGN.md §4). The table is injectable so tests can pretend a dir sits on NFS.
+(docs/change-detection.md). The table is injectable so tests can pretend a dir sits on NFS.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Load one tenant's config from a config dir: its file, ``defaults.*`` merged under it,
-``schema.json`` over the result (DESIGN.md §3, §4).
+``schema.json`` over the result (docs/config-files.md, docs/change-detection.md).
 
 ``load_tenant`` returns a ``LoadResult``: no file, a merged valid config, or the
 ``InvalidDocument`` that explains — with file, line, column and JSON pointer — why the
@@ -107,9 +107,10 @@ def _load_schema(layout: ConfigLayout, max_file_bytes: int) -> JSONObject | None
 @dataclass(frozen=True)
 class Shared:
     """``defaults.*`` and ``schema.json`` read, parsed and checked ONCE for a batch of tenant
-    loads (issue 7: re-reading them per tenant was two thirds of a cold load). Immutable, so
-    threads may share it; it is only as fresh as the moment it was read, which is why the
-    watcher takes a new one for every batch (a change to either file starts a new batch).
+    loads (re-reading them per tenant was two thirds of a cold load, docs/benchmarks.md).
+    Immutable, so threads may share it; it is only as fresh as the moment it was read, which
+    is why the watcher takes a new one for every batch (a change to either file starts a new
+    batch).
     A broken file is kept as its error and reported by every tenant, as without it."""
 
     defaults: _Source | None = None

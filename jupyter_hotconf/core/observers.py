@@ -4,7 +4,7 @@
 effort); ``polling`` compares directory snapshots every ``poll_interval_s``. When native
 watching cannot start because of a kernel limit (``ENOSPC``: ``fs.inotify.max_user_watches``;
 ``EMFILE``: ``max_user_instances`` or open files) we poll instead and say so once
-(DESIGN.md §4), rather than fail the server.
+(docs/change-detection.md), rather than fail the server.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Every wire message of DESIGN.md §5, encode/decode, close codes — sans-I/O.
+"""Every wire message of docs/protocol.md, encode/decode, close codes — sans-I/O.
 
 Frames are compact JSON exactly as the seed's Rust server (serde) sends them: externally
 tagged (``{"ConfigChanged":{…}}``, ``"Ping"``), no spaces, ``tenant_id`` and ``change_type``

@@ -1,7 +1,7 @@
 """Read a config file safely: bounded by ``max_file_bytes`` and stable against a writer.
 
 A file bigger than the limit is refused from its ``fstat`` before any byte is read; a file
-whose size, mtime or inode moved while it was read is read again (DESIGN.md §4).
+whose size, mtime or inode moved while it was read is read again (docs/change-detection.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""JSON Schema validation of merged configs with ``jsonschema`` (DESIGN.md §4).
+"""JSON Schema validation of merged configs with ``jsonschema`` (docs/change-detection.md).
 
 The draft comes from ``$schema`` (2020-12 when absent); formats are checked. The error
 reported is ``best_match`` — the one a person should fix first — with its JSON pointer.

@@ -1,4 +1,6 @@
-"""ConfigStore: last-known-good config per tenant, revisions, checksums, diffs (DESIGN.md §4).
+"""ConfigStore: last-known-good config per tenant, revisions, checksums, diffs.
+
+How changes are classified is described in docs/change-detection.md.
 
 The store is sans-I/O: it never reads a file. The watcher (or a kernel in local mode) loads a
 tenant into a ``LoadResult`` and hands it to ``ConfigStore.apply``, which classifies it by
@@ -157,7 +159,8 @@ def _classify(
     before: TenantState, result: LoadResult, incoming: JSONObject | None, digest: str | None,
     now: str,
 ) -> tuple[ChangeType, TenantState]:
-    """The §4 rules: (change type, state after). Pure, so it runs under the store's lock."""
+    """The classification rules of docs/change-detection.md: (change type, state after).
+    Pure, so it runs under the store's lock."""
     replace = dataclasses.replace
     if result.error is not None:
         if before.error == result.error and before.exists == result.exists:
@@ -191,7 +194,7 @@ def _classify(
 class ConfigStore:
     """Thread-safe map tenant → ``TenantState``; ``apply`` classifies a fresh ``LoadResult``.
 
-    Rules (DESIGN.md §4): same checksum as last good → UNCHANGED (or RECOVERED if it was
+    Rules (docs/change-detection.md): same checksum as last good → UNCHANGED (or RECOVERED if it was
     invalid); invalid → INVALID and the last good config stays; classify by what existed
     before and after, never by event type. An identical repeated INVALID (same error) is
     UNCHANGED, so an error is reported once. A never-valid (invalid) file that is deleted is

@@ -1,4 +1,4 @@
-"""Tenant ids and which file belongs to which tenant (DESIGN.md §3).
+"""Tenant ids and which file belongs to which tenant (docs/config-files.md).
 
 The tenant id is the only piece of a request that ever becomes part of a path, so it is
 checked with ``re.fullmatch`` on the raw value before any file is touched: no ``..``, no

@@ -1,4 +1,4 @@
-"""FileWatcher: watchdog observer, coalescing debouncer, reconcile scan (DESIGN.md §4).
+"""FileWatcher: watchdog observer, coalescing debouncer, reconcile scan (docs/change-detection.md).
 
 Threads: the watchdog observer (and its emitters) only map events to tenant ids and hand
 them to the debouncer; ONE worker thread owns everything else — the quiet windows, the

@@ -1,4 +1,5 @@
-"""Strict, safe YAML: the rules of DESIGN.md §4 enforced while composing and constructing.
+"""Strict, safe YAML: the rules of docs/config-files.md enforced while composing and
+constructing.
 
 Refusals carry the node's line and column: duplicate and non-string keys, tags JSON cannot
 carry (``!!python/…``, ``!!binary``, ``!!set``), ``.nan``/``.inf``, nesting past the limit and

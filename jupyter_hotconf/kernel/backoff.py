@@ -1,4 +1,4 @@
-"""Reconnect policy of DESIGN.md §7, free of I/O so it can be tested with a fake clock.
+"""Reconnect policy of docs/kernel.md, free of I/O so it can be tested with a fake clock.
 
 1 s doubling to 30 s with FULL jitter (``delay = uniform(0, min(cap, base * 2**n))``, the
 AWS "full jitter" scheme: thousands of kernels restarted with their server do not reconnect

@@ -74,7 +74,7 @@ def parse_retry_after(value: str | None) -> float | None:
 
 
 def _retry_after_in_reason(reason: str | None) -> float | None:
-    """A 4429 close has no headers: read ``retry after N`` from its reason if it says so."""
+    """A ``CloseCode.TOO_MANY`` close has no headers: read ``retry after N`` from its reason."""
     m = re.search(r"retry[-_ ]after\D{0,5}(\d+(?:\.\d+)?)", reason or "", re.IGNORECASE)
     return float(m.group(1)) if m else None
 
@@ -125,7 +125,7 @@ class ConfigSocket:
         self.status = LinkStatus.DISCONNECTED
         self.error: str | None = None
         self._closing = False
-        self.final = False  # stopped for good on 401/403/4403/4400
+        self.final = False  # stopped for good on HTTP 401/403, FORBIDDEN or BAD_TENANT
         self._skip_delay = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._queue: asyncio.Queue[Any] | None = None

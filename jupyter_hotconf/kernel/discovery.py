@@ -1,4 +1,4 @@
-"""Find where a kernel gets its config from (DESIGN.md §7), first match wins:
+"""Find where a kernel gets its config from (docs/kernel.md), first match wins:
 
 1. explicit ``url=`` / ``token=``;
 2. ``HOTCONF_URL`` / ``HOTCONF_TOKEN`` (set by the user);

@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
                 status, error = payload
                 print(json.dumps({"status": status, "error": error}), file=sys.stderr, flush=True)
                 if status is LinkStatus.ERROR and sock.final:
-                    return 1  # 401/403/4403: final
+                    return 1  # HTTP 401/403 or CloseCode.FORBIDDEN: final
                 continue
             # the body as received: fields this version does not read are printed too
             print(encode({payload.kind.value: payload.body}), flush=True)

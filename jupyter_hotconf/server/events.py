@@ -1,4 +1,4 @@
-"""Every change on Jupyter's event bus (``jupyter_events``), never the config (DESIGN.md §6).
+"""Every change on Jupyter's event bus (``jupyter_events``), never the config (docs/server.md).
 
 ``EventLogger.emit`` schedules its listeners with ``asyncio.create_task``, so it is called
 from the broker, which runs on the server's loop thread — never from the watcher thread.

@@ -1,6 +1,6 @@
 """The Jupyter server extension ``HotConf``: glue between ServerApp and the engine.
 
-Configure with ``c.HotConf.<setting>`` (every setting of DESIGN.md §9 is a trait of
+Configure with ``c.HotConf.<setting>`` (every setting of docs/server.md is a trait of
 ``HotConfSettings``). Routes are ``{base_url}hotconf/ws`` and ``{base_url}hotconf/api/…``.
 At start it exports ``JUPYTER_HOTCONF_URL`` and ``JUPYTER_HOTCONF_TOKEN`` (a random secret
 only the hotconf handlers accept, read-only) so the kernels this server launches find it;

@@ -1,4 +1,4 @@
-"""``jupyter-hotconf serve``: the engine on a bare Tornado app, port 7945 (DESIGN.md §6).
+"""``jupyter-hotconf serve``: the engine on a bare Tornado app, port 7945 (docs/server.md).
 
 Routes: ``/ws`` (the seed's), ``/hotconf/ws``, ``/hotconf/api/{tenants,tenants/<t>,info,
 health}`` and ``/health``. Every setting of ``StandaloneSettings`` is a kebab-case flag,

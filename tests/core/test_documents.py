@@ -1,4 +1,4 @@
-"""Strict parsing rules, merge semantics and schema errors (DESIGN.md §4).
+"""Strict parsing rules, merge semantics and schema errors (docs/change-detection.md).
 
 One test per strict rule; every refusal is checked for its file, line/column (where the
 format gives one) and a message a person understands.

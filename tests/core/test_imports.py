@@ -1,4 +1,4 @@
-"""core/ stays transport-free (DESIGN.md §2; issue 2, acceptance 6): importing any of its
+"""core/ stays transport-free (docs/architecture.md): importing any of its
 modules, in a fresh interpreter, loads no Tornado, IPython, ipywidgets, ipykernel or
 jupyter_server — so the engine runs in a kernel without a server and in a server without
 IPython."""
@@ -29,7 +29,7 @@ print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in forbidden))
 
 
 def test_every_core_module_is_checked() -> None:
-    # A new core module is picked up automatically; these are the ones of DESIGN.md §2.
+    # A new core module is picked up automatically; these are the ones of docs/architecture.md.
     expected = {"documents", "errors", "protocol", "store", "tenants", "watcher"}
     assert {m.rsplit(".", 1)[1] for m in MODULES} >= expected
 

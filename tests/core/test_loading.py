@@ -1,5 +1,5 @@
 """Loading one tenant from a config dir: defaults merged under it, schema over the result,
-two files for one tenant, containment (DESIGN.md §3, §4)."""
+two files for one tenant, containment (docs/config-files.md, docs/change-detection.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Property tests of the engine (issue 2, acceptance 3): patches replay, checksums are
+"""Property tests of the engine: patches replay, checksums are
 independent of key order and file format, an unchanged reload emits nothing."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Wire frames byte for byte against the seed's shape (DESIGN.md §5), decode tolerance."""
+"""Wire frames byte for byte against the seed's shape (docs/protocol.md), decode tolerance."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 7: ``defaults.*`` and ``schema.json`` are read once per batch of tenant loads
+"""``defaults.*`` and ``schema.json`` are read once per batch of tenant loads
 (``load_shared``), with the same results as reading them per tenant, and an edit to them
 after a batch is still always seen — including a same-size rewrite in place."""
 

@@ -1,4 +1,4 @@
-"""ConfigStore classification (DESIGN.md §4), immutability and thread safety."""
+"""ConfigStore classification (docs/change-detection.md), immutability and thread safety."""
 
 from __future__ import annotations
 

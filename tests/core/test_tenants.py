@@ -1,4 +1,5 @@
-"""Tenant-id rule, file ↔ tenant mapping, editor junk and symlink containment (DESIGN.md §3)."""
+"""Tenant-id rule, file ↔ tenant mapping, editor junk and symlink containment
+(docs/config-files.md)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """``jupyter-hotconf validate``: the real console script on the repo's configs and on broken
-files (issue 2, acceptance 4), plus the JSON format and the exit codes."""
+files, plus the JSON format and the exit codes."""
 
 from __future__ import annotations
 

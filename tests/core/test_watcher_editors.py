@@ -1,4 +1,4 @@
-"""Issue 3 points 1-7 and 15: every real way an editor or tool saves a file gives exactly
+"""Every real way an editor or tool saves a file gives exactly
 the right change, for the native observer (inotify) and for polling."""
 
 from __future__ import annotations

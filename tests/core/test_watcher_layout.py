@@ -1,4 +1,4 @@
-"""Issue 3 points 8-10: changes that concern many tenants or the directory structure —
+"""Changes that concern many tenants or the directory structure —
 defaults/schema, a Kubernetes ConfigMap swap, private/ and the config dir coming and going,
 a JupyterLab save."""
 

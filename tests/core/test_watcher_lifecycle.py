@@ -1,4 +1,4 @@
-"""Issue 3 points 11-14 and the watcher's lifecycle: polling/auto, reconcile, ENOSPC
+"""The watcher's lifecycle: polling/auto, reconcile, ENOSPC
 fallback, threads after stop, failing callbacks, the async iterator."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A notebook using ``%hotconf`` shows its widget change with no cell re-run (issue 6, 3-4)."""
+"""A notebook using ``%hotconf`` shows its widget change with no cell re-run."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Notifications on invalid edits, and the link surviving a server restart (issue 6, 3-4)."""
+"""Notifications on invalid edits, and the link surviving a server restart."""
 
 from __future__ import annotations
 

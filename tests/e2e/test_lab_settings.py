@@ -1,7 +1,7 @@
-"""Every setting and state of the status item in a real JupyterLab in Chromium (DESIGN.md §8):
-compact, show-only-on-error, position, notifyOnChange, "server extension missing", hidden in
-``prod``, tenants, wsUrl, the reconnect settings, light and dark themes, and settings changed
-at run time applying without a reload."""
+"""Every setting and state of the status item in a real JupyterLab in Chromium
+(docs/labextension.md): compact, show-only-on-error, position, notifyOnChange, "server
+extension missing", hidden in ``prod``, tenants, wsUrl, the reconnect settings, light and
+dark themes, and settings changed at run time applying without a reload."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The status item and panel in a real JupyterLab in Chromium (issue 6, acceptance 3-4)."""
+"""The status item and panel in a real JupyterLab in Chromium."""
 
 from __future__ import annotations
 

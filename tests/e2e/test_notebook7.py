@@ -1,5 +1,6 @@
 """The extension in Notebook 7 (``jupyter notebook``), which has no status bar: it must still
-load, follow the tenants, open its panel and notify (DESIGN.md §8: ``IStatusBar`` optional)."""
+load, follow the tenants, open its panel and notify (``IStatusBar`` is optional,
+docs/labextension.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reconnect policy (DESIGN.md §7) with an injected clock and random source."""
+"""Reconnect policy (docs/kernel.md) with an injected clock and random source."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""ConfigSocket and the provider's resync rules against a scripted §5 server (wsfake)."""
+"""ConfigSocket and the provider's resync rules against a scripted protocol=2 server (wsfake)."""
 
 from __future__ import annotations
 

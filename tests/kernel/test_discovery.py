@@ -1,4 +1,4 @@
-"""Discovery order of DESIGN.md §7: each source, and that an earlier one wins."""
+"""Discovery order of docs/kernel.md: each source, and that an earlier one wins."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Real kernels (ipykernel 7 and 6) in local mode: magics, live cells, the main thread,
-text repr, cleanup (issue 5 points 4, 5, 6, 8)."""
+text repr, cleanup."""
 
 from __future__ import annotations
 

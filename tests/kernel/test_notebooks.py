@@ -1,5 +1,5 @@
 """Every notebook in notebooks/ runs headless with nbclient, in local mode against the repo's
-configs/ (issue 5 point 7), on ipykernel 7 and 6."""
+configs/, on ipykernel 7 and 6."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reconnect against the REAL standalone server (issue 5 point 3) and ``jupyter-hotconf
+"""Reconnect against the REAL standalone server and ``jupyter-hotconf
 watch`` (a subprocess printing JSON lines)."""
 
 from __future__ import annotations

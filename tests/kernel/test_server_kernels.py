@@ -1,5 +1,5 @@
 """Kernels started by a REAL Jupyter server (REST API), driven with jupyter_client, on
-ipykernel 7 and 6 (issue 5 points 1 and 2)."""
+ipykernel 7 and 6."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A tiny Tornado server that speaks DESIGN.md §5 (protocol=2) for client unit tests.
+"""A tiny Tornado server that speaks docs/protocol.md (protocol=2) for client unit tests.
 
 It lets a test script what the real server would only do under stress (refuse with 401,
 429 + Retry-After, close 4403, go silent). Behaviour a user relies on is also tested against

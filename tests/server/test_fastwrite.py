@@ -1,4 +1,4 @@
-"""Issue 7: the hub's encode-once fast path — taken for plain streams, byte-identical to
+"""The hub's encode-once fast path — taken for plain streams, byte-identical to
 ``write_message``, left for compressed connections, and a dead socket loses only itself."""
 
 from __future__ import annotations

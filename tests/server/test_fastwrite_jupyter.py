@@ -1,4 +1,4 @@
-"""Issue 7: under a real Jupyter server (WebSocketMixin + JupyterHandler sockets) the hub's
+"""Under a real Jupyter server (WebSocketMixin + JupyterHandler sockets) the hub's
 broadcasts and heartbeats take the encode-once fast path too."""
 
 from __future__ import annotations
