@@ -288,3 +288,38 @@ def test_module_stays_about_one_concept(path: Path, limit: int) -> None:
 def test_every_area_is_sized() -> None:
     for part in LIMITS:
         assert any(p.parent.name == part for p, _ in SIZED), f"no modules found in {part}/"
+
+
+# -- docs the code can cite -------------------------------------------------------------------
+
+#: A design note or issue tracker that a user of the repo does not have; code cites docs/.
+_OUTSIDE_REF = re.compile(r"DESIGN\.md|DESIGN §|\b[Ii]ssue \d+\b")
+CITING = [
+    *_sources(PACKAGE, ["**/*.py"]),
+    *_sources(TS_SOURCES, ["**/*.ts", "**/*.tsx"]),
+    *_sources(ROOT / "tests", ["**/*.py"]),
+    *_sources(ROOT / "bench", ["**/*.py"]),
+    *_sources(ROOT / "scripts", ["*.py", "demo", "setup", "test"]),
+]
+
+
+def outside_references(paths: Iterable[Path], root: Path = ROOT) -> list[str]:
+    """``file:line: text`` for each citation of DESIGN.md or an issue number."""
+    hits = []
+    for path in paths:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if _OUTSIDE_REF.search(line) and path != Path(__file__).resolve():
+                hits.append(f"{path.relative_to(root)}:{number}: {line.strip()}")
+    return hits
+
+
+def test_sources_cite_the_repos_own_docs() -> None:
+    assert (ROOT / "docs" / "architecture.md").is_file()
+    assert len(CITING) > 50, "the scan found too few sources to mean anything"
+    assert not outside_references(CITING), "\n".join(outside_references(CITING))
+
+
+def test_the_citation_scan_finds_one(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text('"""The rule of DESIGN.md §4."""\n# fixes issue 16\n# an issue with 3 parts\n')
+    assert [h.split(":")[1] for h in outside_references([bad], tmp_path)] == ["1", "2"]
