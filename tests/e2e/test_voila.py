@@ -139,10 +139,13 @@ class VoilaApp:
 
 @pytest.fixture
 def console(page: Any) -> list[str]:
-    """Every console message and uncaught page error of the test's page."""
+    """Every console message and uncaught page error of the test's page, and the answers
+    to requests for the hotconf lab extension's code."""
     messages: list[str] = []
     page.on("console", lambda m: messages.append(f"{m.type}: {m.text}"))
     page.on("pageerror", lambda e: messages.append(f"pageerror: {e}"))
+    page.on("response", lambda r: messages.append(f"response {r.status} {r.url}")
+            if "jupyter-hotconf/static/remoteEntry" in r.url else None)
     return messages
 
 
@@ -230,6 +233,11 @@ def edit_two_tenants_and_check(page: Any, config_dir: Path) -> None:
 
 
 def assert_no_shared_scope_error(console: list[str]) -> None:
+    """The lab extension was served to the page (a Voilà that refuses its files, as with a
+    symlinked ``labextension develop`` install, would pass the rest vacuously) and loaded
+    without the shared-scope error."""
+    served = [m for m in console if m.startswith("response 200 ")]
+    assert served, "the page never loaded jupyter-hotconf's remoteEntry:\n" + "\n".join(console)
     bad = [m for m in console if SHARED_SCOPE.search(m)]
     assert not bad, "\n".join(bad)
 
