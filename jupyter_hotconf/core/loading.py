@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -35,12 +35,17 @@ __all__ = ["LoadResult", "Shared", "load_defaults", "load_schema", "load_shared"
 @dataclass(frozen=True)
 class LoadResult:
     """What loading one tenant gave: it has no file (``exists=False``), or a merged valid
-    ``config``, or an ``error``. Exactly one of ``config``/``error`` is set when ``exists``."""
+    ``config``, or an ``error``. Exactly one of ``config``/``error`` is set when ``exists``.
+    A valid load also keeps the tenant's own ``document`` (its file parsed, without defaults)
+    and its ``file`` (relative to the config dir), which the history records so a revision
+    can be rolled back (docs/history.md)."""
 
     tenant_id: str
     exists: bool
     config: JSONObject | None = None
     error: InvalidDocument | None = None
+    document: JSONObject | None = field(default=None, compare=False, repr=False)
+    file: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -208,4 +213,6 @@ def _load_once(
                 raise _blame(err, tenant, defaults) from None
     except InvalidDocument as err:
         return LoadResult(tenant_id, exists=True, error=err)
-    return LoadResult(tenant_id, exists=True, config=merged)
+    return LoadResult(
+        tenant_id, exists=True, config=merged, document=tenant.config, file=tenant.file
+    )

@@ -62,7 +62,9 @@ class Snapshot:
 
 @dataclass(frozen=True)
 class ConfigChanged:
-    """A new revision; ``config``/``patch`` only when the socket asked ``include=`` them."""
+    """A new revision; ``config``/``patch`` only when the socket asked ``include=`` them;
+    ``source`` (watcher|startup|api|rollback) when the server keeps a history, ``actor`` when
+    known (docs/history.md)."""
 
     tenant_id: str
     change_type: ChangeKind
@@ -74,6 +76,8 @@ class ConfigChanged:
     config: JSONObject | None = None
     patch: tuple[dict[str, Any], ...] | None = None
     body: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    source: str | None = None
+    actor: str | None = None
     kind: ClassVar[MessageKind] = MessageKind.CONFIG_CHANGED
 
 

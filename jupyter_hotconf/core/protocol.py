@@ -162,7 +162,9 @@ def parse_protocol(raw: str | None) -> int:
 
 def config_changed(change: Change, *, include: Iterable[str] = ()) -> dict[str, Any]:
     """``{"ConfigChanged": {tenant_id, change_type, revision, epoch, checksum, changed_paths,
-    timestamp[, config][, patch]}}`` — ``include`` ⊆ {"config", "patch"}."""
+    timestamp[, source][, actor][, config][, patch]}}`` — ``include`` ⊆ {"config", "patch"};
+    ``source`` when a history knows it, ``actor`` when known (both protocol versions: clients
+    ignore fields they do not know, and without them the seed's frame is byte for byte)."""
     if not change.is_wire_change:
         raise ProtocolError(f"a {change.change_type.value!r} change is not a ConfigChanged")
     wanted = frozenset(include)
@@ -177,6 +179,10 @@ def config_changed(change: Change, *, include: Iterable[str] = ()) -> dict[str, 
         "changed_paths": change.changed_paths,
         "timestamp": change.timestamp,
     }
+    if change.source is not None:
+        body["source"] = change.source
+    if change.actor is not None:
+        body["actor"] = change.actor
     if "config" in wanted:
         body["config"] = change.new
     if "patch" in wanted:
@@ -299,6 +305,7 @@ def _typed(kind: MessageKind | None, body: dict[str, Any] | None) -> Message | N
             _opt(body, "checksum", str), tuple(map(str, paths)) if paths is not None else None,
             _opt(body, "timestamp", str), _opt(body, "config", dict),
             tuple(patch) if patch is not None else None, body,
+            source=_opt(body, "source", str), actor=_opt(body, "actor", str),
         )
     if kind is MessageKind.CONFIG_INVALID:
         return ConfigInvalid(

@@ -16,6 +16,7 @@ import enum
 import logging
 import secrets
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, NoReturn
@@ -140,11 +141,31 @@ class Change:
     patch: list[dict[str, Any]] = field(default_factory=list)  # RFC 6902, old → new
     changed_paths: list[str] = field(default_factory=list)  # JSON pointers
     error: InvalidDocument | None = None  # set for INVALID
+    source: str | None = None  # watcher | startup | api | rollback, when a history knows it
+    actor: str | None = None  # who, when known (a user for api/rollback)
 
     @property
     def is_wire_change(self) -> bool:
         """created/modified/deleted — the ones that are a ``ConfigChanged``."""
         return self.change_type in (ChangeType.CREATED, ChangeType.MODIFIED, ChangeType.DELETED)
+
+
+@dataclass(frozen=True)
+class Assigned:
+    """What a ``RevisionSource`` made of a change: the revision to number it with (used for
+    created/modified/deleted) and what caused it."""
+
+    revision: int
+    source: str | None = None
+    actor: str | None = None
+
+
+#: Called by ``ConfigStore.apply`` for every change that is not UNCHANGED — one apply at a
+#: time, outside the lock readers take — with the change as the store numbered it and the
+#: load behind it. It returns the revision to use (a history database shared with other
+#: processes assigns it, docs/history.md) or None to keep the store's own numbering. The
+#: store itself does no I/O: whoever passes the callable does.
+RevisionSource = Callable[[Change, LoadResult], "Assigned | None"]
 
 
 def diff(old: JSONObject | None, new: JSONObject | None) -> tuple[list[dict[str, Any]], list[str]]:
@@ -210,15 +231,32 @@ class ConfigStore:
     'created'
     """
 
-    def __init__(self, epoch: str | None = None) -> None:
+    def __init__(self, epoch: str | None = None, revisions: RevisionSource | None = None) -> None:
         self._epoch = epoch or secrets.token_hex(8)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the map, for readers
+        self._apply_lock = threading.Lock()  # one apply at a time (the revision source may block)
         self._states: dict[str, TenantState] = {}
+        self._revisions = revisions
 
     @property
     def epoch(self) -> str:
-        """Random per store instance: a restarted server has a new epoch (revisions restart)."""
+        """Random per store instance (a restarted server has a new epoch, revisions restart),
+        unless ``resume`` continues a numbering kept elsewhere."""
         return self._epoch
+
+    def resume(
+        self, epoch: str, states: Iterable[TenantState], revisions: RevisionSource | None
+    ) -> None:
+        """Continue a numbering kept outside the store (a history database): its ``epoch``,
+        each tenant's last recorded state, and the source of every later revision. Call it
+        before the first ``apply``: a reload equal to a resumed state is then UNCHANGED."""
+        with self._apply_lock, self._lock:
+            self._epoch = epoch
+            self._revisions = revisions
+            for state in states:
+                self._states[state.tenant_id] = dataclasses.replace(
+                    state, config=freeze(state.config)
+                )
 
     def apply(self, result: LoadResult) -> Change:
         """Record a fresh load of one tenant and say how it changed the tenant."""
@@ -228,25 +266,37 @@ class ConfigStore:
             incoming = freeze(result.config)
             digest = checksum(incoming)
         now = utc_timestamp()
-        with self._lock:
-            before = self._states.get(tenant_id) or TenantState(
-                tenant_id, 0, None, None, exists=False, valid=True, error=None, last_change=None
-            )
+        with self._apply_lock:
+            with self._lock:
+                before = self._states.get(tenant_id) or TenantState(
+                    tenant_id, 0, None, None, exists=False, valid=True, error=None,
+                    last_change=None,
+                )
             kind, after = _classify(before, result, incoming, digest, now)
+            patch: list[dict[str, Any]] = []
+            paths: list[str] = []
+            if after.config is not before.config:
+                patch, paths = diff(before.config, after.config)
+            change = Change(
+                tenant_id=tenant_id, change_type=kind, revision=after.revision,
+                epoch=self._epoch, checksum=after.checksum, timestamp=now, old=before.config,
+                new=after.config, patch=patch, changed_paths=paths,
+                error=result.error if kind is ChangeType.INVALID else None,
+            )
+            if self._revisions is not None and kind is not ChangeType.UNCHANGED:
+                assigned = self._revisions(change, result)
+                if assigned is not None:
+                    revision = assigned.revision if change.is_wire_change else after.revision
+                    after = dataclasses.replace(after, revision=revision)
+                    change = dataclasses.replace(
+                        change, revision=revision, source=assigned.source, actor=assigned.actor
+                    )
             if after is not before:
-                self._states[tenant_id] = after
-        patch: list[dict[str, Any]] = []
-        paths: list[str] = []
-        if after.config is not before.config:
-            patch, paths = diff(before.config, after.config)
+                with self._lock:
+                    self._states[tenant_id] = after
         if kind is not ChangeType.UNCHANGED:
             log.debug("tenant %s: %s (revision %d)", tenant_id, kind.value, after.revision)
-        return Change(
-            tenant_id=tenant_id, change_type=kind, revision=after.revision, epoch=self._epoch,
-            checksum=after.checksum, timestamp=now, old=before.config, new=after.config,
-            patch=patch, changed_paths=paths,
-            error=result.error if kind is ChangeType.INVALID else None,
-        )
+        return change
 
     def get(self, tenant_id: str) -> TenantState | None:
         """The tenant's state, or ``None`` if the store never saw it."""

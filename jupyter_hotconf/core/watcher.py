@@ -37,16 +37,14 @@ log = logging.getLogger(__name__)
 class FileWatcher:
     """Watches one config dir and feeds a ``ConfigStore``.
 
-    ``start()`` loads every tenant synchronously into the store (emitting nothing), then
-    watches. Each settled batch of reloads calls ``on_changes(changes)`` from the watcher's
-    worker thread with the non-UNCHANGED changes (created/modified/deleted/invalid/recovered),
-    in tenant order. The owner of a loop hands them over itself
+    ``start()`` loads every tenant synchronously into the store, then watches. Each settled
+    batch of reloads calls ``on_changes(changes)`` from the worker thread with the changes
+    that are not UNCHANGED, in tenant order. The owner of a loop hands them over itself
     (``loop.call_soon_threadsafe``), or uses ``async for changes in watcher.iter_changes()``.
     ``stop()`` leaves no thread, observer or inotify instance behind.
 
-    Extra keywords: ``mounts_file`` (mount table read by ``watcher="auto"``),
-    ``observer_factory`` (see ``ObserverFactory``), ``rearm_interval_s`` (how often the
-    config dir's existence/identity and the observer's health are checked).
+    Extra keywords: ``mounts_file`` (mount table read by ``watcher="auto"``), ``observer_factory``
+    (``ObserverFactory``), ``rearm_interval_s`` (how often the dir and observer are checked).
     """
 
     def __init__(
@@ -93,9 +91,8 @@ class FileWatcher:
         # Worker-thread state (no lock): reads awaiting their confirmation, file stamps.
         self._rereads = Rereads(debounce_ms / 1000)
         self._stamps = StampBook(self._layout)
-        #: Counters for health endpoints and tests: relevant events, tenant loads, deferred
-        #: reads (parse failures, missing files), re-arms, reconcile scans, and the scans
-        #: that found a change no event reported.
+        #: Counters for health endpoints and tests: events, loads, deferred reads (parse
+        #: failures, missing files), re-arms, reconcile scans, scans that found a missed event.
         self.stats = {
             "events": 0, "reloads": 0, "deferred": 0, "rearms": 0, "reconciles": 0, "repairs": 0,
         }
@@ -130,7 +127,9 @@ class FileWatcher:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def start(self) -> None:
+    def start(self, *, emit_initial: bool = False) -> None:
+        """Load every tenant, then watch; ``emit_initial`` delivers what the load changed (in
+        a store resumed from a history: edits made while nobody watched, docs/history.md)."""
         if self._worker is not None:
             raise RuntimeError("FileWatcher.start() called twice")
         self._root_id = self._identity()
@@ -140,10 +139,16 @@ class FileWatcher:
             self._slot.arm()  # before loading, so nothing written during the load is missed
         self._stamps.note_all()
         shared = self._shared()
+        initial: list[Change] = []
         for tenant in self._tenants_to_load({ALL}):
             result = self._load(tenant, shared)
-            if result is not None:
-                self._store.apply(result)
+            if result is None or (not result.exists and self._root_id is None):
+                continue  # no config dir: a resumed tenant is not deleted, it stays in force
+            change = self._store.apply(result)
+            if emit_initial and change.change_type is not ChangeType.UNCHANGED:
+                initial.append(change)
+        if initial:
+            self._deliver(initial)
         self._worker = threading.Thread(target=self._run, name="hotconf-watcher", daemon=True)
         self._worker.start()
 
