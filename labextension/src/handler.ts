@@ -8,7 +8,9 @@ import { ServerConnection } from '@jupyterlab/services';
 export class HotConfAPIError extends Error {
   constructor(
     readonly status: number,
-    message: string
+    message: string,
+    /** The server's own words (its JSON `message`/`reason`, or its text), for a person. */
+    readonly reason: string = ''
   ) {
     super(message);
   }
@@ -31,11 +33,16 @@ export async function requestAPI<T>(
     let reason = text;
     try {
       const body = JSON.parse(text);
-      reason = body.message ?? body.reason ?? text;
+      reason = String(body.message ?? body.reason ?? text);
     } catch {
       // not JSON: keep the text
     }
-    throw new HotConfAPIError(response.status, `GET ${endPoint}: ${response.status} ${reason}`);
+    const method = (init.method ?? 'GET').toUpperCase();
+    throw new HotConfAPIError(
+      response.status,
+      `${method} ${endPoint}: ${response.status} ${reason}`,
+      reason
+    );
   }
   return (text ? JSON.parse(text) : null) as T;
 }

@@ -47,8 +47,10 @@ export class HotConfNotifier {
       case 'ConfigChanged':
         this._dismiss(message.body.tenant_id);
         if (this._model.settings.notifyOnChange) {
-          const { tenant_id, change_type, revision } = message.body;
-          Notification.info(`hotconf: ${tenant_id} ${change_type} (revision ${revision})`, {
+          const { tenant_id, change_type, revision, source, actor } = message.body;
+          // "(revision 4, rollback by alice)": who and how, when the server says (history on).
+          const how = source ? `, ${source}${actor ? ` by ${actor}` : ''}` : '';
+          Notification.info(`hotconf: ${tenant_id} ${change_type} (revision ${revision}${how})`, {
             autoClose: 4000
           });
         }

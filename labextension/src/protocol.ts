@@ -34,6 +34,10 @@ export interface IConfigChanged {
   changed_paths?: string[];
   timestamp?: string;
   config?: Record<string, unknown> | null;
+  /** `watcher | startup | api | rollback` (docs/history.md). */
+  source?: string;
+  /** The user behind an `api`/`rollback` change, when known. */
+  actor?: string | null;
 }
 
 export interface IConfigInvalid extends IConfigError {
