@@ -12,7 +12,10 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import type { IStatusBar } from '@jupyterlab/statusbar';
 import { Token } from '@lumino/coreutils';
 import { IDisposable } from '@lumino/disposable';
+import type { Widget } from '@lumino/widgets';
 
+import { HistoryModel } from './historymodel';
+import { confirmRollback, HotConfHistoryView } from './historyview';
 import { DEFAULT_SETTINGS, HotConfModel, IHotConfSettings } from './model';
 import { HotConfNotifier } from './notifications';
 import { HotConfPanel } from './panel';
@@ -22,12 +25,15 @@ import { IHotConf } from './tokens';
 export { IHotConf } from './tokens';
 export type { ITenantState, LinkStatus } from './state';
 export type { IConfigError } from './protocol';
+export type { IHistory, IHistoryEntry, IRollback } from './history';
+export { HotConfAPIError } from './handler';
 
 const PLUGIN_ID = 'jupyter-hotconf:plugin';
 
 export namespace CommandIDs {
   export const reconnect = 'hotconf:reconnect';
   export const showPanel = 'hotconf:show-panel';
+  export const showHistory = 'hotconf:show-history';
 }
 
 const plugin: JupyterFrontEndPlugin<IHotConf> = {
@@ -52,14 +58,46 @@ const plugin: JupyterFrontEndPlugin<IHotConf> = {
       caption: 'Each followed tenant with its status, revision, last change and error',
       execute: () => {
         if (!panel || panel.isDisposed) {
-          panel = new HotConfPanel(model);
-          app.shell.add(panel, 'main', { mode: 'split-right' });
-          if (!panel.isAttached) {
-            // Notebook 7's shell keeps one widget in its main area: use its right side panel.
-            app.shell.add(panel, 'right', { rank: 1000 });
-          }
+          panel = new HotConfPanel(model, tenant => {
+            void app.commands.execute(CommandIDs.showHistory, { tenant });
+          });
+          Private.addToShell(app, panel, 'split-right');
         }
         app.shell.activateById(panel.id);
+      }
+    });
+    const histories = new Map<string, HotConfHistoryView>();
+    app.commands.addCommand(CommandIDs.showHistory, {
+      label: args => (args.tenant ? `hotconf: History of ${args.tenant}` : 'hotconf: History'),
+      caption: "A tenant's revisions: what changed, when, by whom; diff and rollback",
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: { tenant: { type: 'string', description: 'the tenant id' } },
+          required: ['tenant']
+        }
+      },
+      execute: args => {
+        const tenant = String(args.tenant ?? '');
+        if (!tenant) {
+          return;
+        }
+        let view = histories.get(tenant);
+        if (!view || view.isDisposed) {
+          const history = new HistoryModel({
+            tenant,
+            api: model.historyAPI,
+            confirm: revision => confirmRollback(tenant, revision),
+            current: () => model.tenants.get(tenant)?.revision ?? null,
+            messages: model.messageReceived
+          });
+          view = new HotConfHistoryView(history);
+          histories.set(tenant, view);
+          view.disposed.connect(() => histories.delete(tenant));
+          Private.addToShell(app, view, 'tab-after');
+          void history.refresh();
+        }
+        app.shell.activateById(view.id);
       }
     });
     app.commands.addCommand(CommandIDs.reconnect, {
@@ -136,6 +174,21 @@ const plugin: JupyterFrontEndPlugin<IHotConf> = {
 export default plugin;
 
 namespace Private {
+  /**
+   * Put a view in the main area; Notebook 7's shell keeps one widget there, so there it goes
+   * to the right side panel.
+   */
+  export function addToShell(
+    app: JupyterFrontEnd,
+    widget: Widget,
+    mode: 'split-right' | 'tab-after'
+  ): void {
+    app.shell.add(widget, 'main', { mode });
+    if (!widget.isAttached) {
+      app.shell.add(widget, 'right', { rank: 1000 });
+    }
+  }
+
   /**
    * The service behind a token of a package the host may not share, or `null`.
    *

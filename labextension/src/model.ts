@@ -9,6 +9,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import { HotConfClient, IClient, IClientOptions } from './client';
 import { HotConfAPIError, IInfo, requestAPI } from './handler';
+import { HistoryAPI, IHistory, IRollback } from './history';
 import { Message, socketQuery } from './protocol';
 import { ReconnectPolicy } from './reconnect';
 import { aggregate, ITenantState, LinkStatus, reduce, Tenants } from './state';
@@ -47,6 +48,7 @@ export class HotConfModel extends VDomModel implements IHotConf {
     this._serverSettings = options.serverSettings ?? ServerConnection.makeSettings();
     this._settings = { ...DEFAULT_SETTINGS, ...options.settings };
     this._now = options.now ?? Date.now;
+    this.historyAPI = new HistoryAPI(this._serverSettings);
     const createClient = options.createClient ?? (o => new HotConfClient(o));
     this._client = createClient({
       url: () => this.socketUrl,
@@ -152,6 +154,17 @@ export class HotConfModel extends VDomModel implements IHotConf {
       }
       throw err;
     }
+  }
+
+  /** The history calls against the same server as `getConfig` (docs/history.md). */
+  readonly historyAPI: HistoryAPI;
+
+  history(tenant: string, options?: { limit?: number; before?: number | null }): Promise<IHistory> {
+    return this.historyAPI.history(tenant, options);
+  }
+
+  rollback(tenant: string, revision: number): Promise<IRollback> {
+    return this.historyAPI.rollback(tenant, revision);
   }
 
   /** Read the server info (mode, presence) then open the socket. */
@@ -304,7 +317,10 @@ namespace Private {
       changeType: message.kind === 'Snapshot' ? 'resync' : message.body.change_type,
       revision: next.revision,
       config: next.config,
-      changedPaths: message.kind === 'ConfigChanged' ? message.body.changed_paths ?? [] : []
+      changedPaths: message.kind === 'ConfigChanged' ? message.body.changed_paths ?? [] : [],
+      ...(message.kind === 'ConfigChanged' && message.body.source !== undefined
+        ? { source: message.body.source, actor: message.body.actor ?? null }
+        : {})
     };
   }
 }

@@ -1,6 +1,7 @@
 /**
  * The panel opened from the status item: one row per followed tenant (status, revision,
- * last change, last error) and a reconnect button.
+ * last change, last error, a History button that opens its history view) and a reconnect
+ * button.
  */
 import React from 'react';
 
@@ -10,8 +11,10 @@ import { ago, ITenantState, summary } from './state';
 import { TickingRenderer } from './ticking';
 
 export class HotConfPanel extends TickingRenderer<HotConfModel> {
-  constructor(model: HotConfModel) {
+  /** `onHistory(tenant)` opens that tenant's history view (the show-history command). */
+  constructor(model: HotConfModel, onHistory: (tenant: string) => void) {
     super(model);
+    this._onHistory = onHistory;
     this.id = 'jp-hotconf-panel';
     this.addClass('jp-hotconf-panel');
     this.title.label = 'hotconf';
@@ -47,15 +50,16 @@ export class HotConfPanel extends TickingRenderer<HotConfModel> {
               <th>revision</th>
               <th>last change</th>
               <th>last error</th>
+              <th></th>
             </tr>
           </thead>
           <tbody>
             {rows.length === 0 ? (
               <tr>
-                <td colSpan={5}>No tenant yet.</td>
+                <td colSpan={6}>No tenant yet.</td>
               </tr>
             ) : (
-              rows.map(t => Private.row(t, now))
+              rows.map(t => Private.row(t, now, this._onHistory))
             )}
           </tbody>
         </table>
@@ -63,10 +67,15 @@ export class HotConfPanel extends TickingRenderer<HotConfModel> {
     );
   }
 
+  private _onHistory: (tenant: string) => void;
 }
 
 namespace Private {
-  export function row(t: ITenantState, now: number): JSX.Element {
+  export function row(
+    t: ITenantState,
+    now: number,
+    onHistory: (tenant: string) => void
+  ): JSX.Element {
     const state = !t.valid ? 'invalid' : t.exists ? 'valid' : 'no file';
     return (
       <tr key={t.tenantId} data-tenant={t.tenantId} className={`jp-hotconf-row-${state.replace(' ', '-')}`}>
@@ -75,6 +84,15 @@ namespace Private {
         <td>{t.revision}</td>
         <td>{ago(t.lastChange, now)}</td>
         <td className="jp-hotconf-error">{t.error ? describeError(t.error) : ''}</td>
+        <td>
+          <button
+            className="jp-mod-styled jp-hotconf-history-open"
+            title={`Revisions of ${t.tenantId}: diff and rollback`}
+            onClick={() => onHistory(t.tenantId)}
+          >
+            History
+          </button>
+        </td>
       </tr>
     );
   }

@@ -4,6 +4,7 @@
 import { Token } from '@lumino/coreutils';
 import { ISignal } from '@lumino/signaling';
 
+import { IHistory, IRollback } from './history';
 import { IConfigError } from './protocol';
 import { IAggregate, ITenantState } from './state';
 
@@ -26,6 +27,17 @@ export interface IHotConf {
    * followed, else fetched from `hotconf/api/tenants/{t}`; `null` if it has none.
    */
   getConfig(tenant: string): Promise<Record<string, unknown> | null>;
+  /**
+   * The tenant's audit entries, newest first, from `hotconf/api/tenants/{t}/history`
+   * (docs/history.md); `before` pages back from a revision. Rejects with `HotConfAPIError`
+   * (403 no permission, 404 unknown tenant, 409/503 history off).
+   */
+  history(tenant: string, options?: { limit?: number; before?: number | null }): Promise<IHistory>;
+  /**
+   * Write revision `revision`'s content back to the tenant's file; resolves once the server
+   * applied it. The new revision also arrives as a normal change (`configChanged`).
+   */
+  rollback(tenant: string, revision: number): Promise<IRollback>;
   /** Drop the link and connect again at once. */
   reconnect(): void;
 }
@@ -44,6 +56,10 @@ export namespace IHotConf {
     revision: number;
     config: Record<string, unknown> | null;
     changedPaths: string[];
+    /** What caused it (`watcher`, `startup`, `api`, `rollback`), when the server says. */
+    source?: string;
+    /** Who, for `api` and `rollback` changes, when the server knows. */
+    actor?: string | null;
   }
 
   export interface IInvalid {
