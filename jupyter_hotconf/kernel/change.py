@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.follow import FollowChange
-from ..core.messages import ChangeKind
+from ..core.messages import ChangeKind, ConfigChanged
 from .view import ConfigView, pointer_matches
 
 
@@ -25,14 +25,19 @@ class Change:
     patch: list[dict[str, Any]] = field(default_factory=list)
     changed_paths: list[str] = field(default_factory=list)
     timestamp: str | None = None
+    #: What caused it (``watcher|startup|api|rollback``) and who (``api``/``rollback``), as the
+    #: server's ``ConfigChanged`` says; None when unknown (a resync, an older server).
+    source: str | None = None
+    actor: str | None = None
 
     @classmethod
-    def of(cls, change: FollowChange) -> Change:
-        """The user's view of a reducer change: read-only ``ConfigView``s for old and new."""
+    def of(cls, change: FollowChange, message: object = None) -> Change:
+        """The user's view of a reducer change: read-only ``ConfigView``s for old and new;
+        ``source``/``actor`` from the wire ``message`` that caused it, when it says them."""
         return cls(
             change.tenant_id, change.change_type, change.revision, ConfigView(change.old),
             ConfigView(change.new), list(change.patch), list(change.changed_paths),
-            change.timestamp,
+            change.timestamp, _said(message, "source"), _said(message, "actor"),
         )
 
     def touches(self, path: str | None) -> bool:
@@ -40,6 +45,15 @@ class Change:
         if path is None:
             return True
         return any(pointer_matches(path, p) for p in self.changed_paths)
+
+
+def _said(message: object, key: str) -> str | None:
+    """A ``ConfigChanged`` field, typed if ``core.messages`` has it, else from the frame's body
+    (clients ignore what they do not know, so the field may come before its type does)."""
+    if not isinstance(message, ConfigChanged):
+        return None
+    value = getattr(message, key, None) or message.body.get(key)
+    return value if isinstance(value, str) else None
 
 
 class Subscription:

@@ -173,7 +173,7 @@ class Link:
         change = None
         if message is not None:
             self.state, follow_change = apply(self.state, message)
-            change = Change.of(follow_change) if follow_change is not None else None
+            change = Change.of(follow_change, message) if follow_change is not None else None
         self.status, self.error, self.attempts = status, error, attempts
         if (self.state, self.status, self.error, self.attempts) == before and change is None:
             return

@@ -25,6 +25,7 @@ from typing import Any
 from ..core.debounce import Debouncer
 from ..core.documents import read_document
 from ..core.errors import InvalidDocument
+from ..core.history import HistoryStore
 from ..core.loading import LoadResult
 from ..core.messages import Message, Snapshot
 from ..core.protocol import frames_for, message_from_frame, snapshot
@@ -33,6 +34,7 @@ from ..core.store import Change as StoreChange
 from ..core.store import ConfigStore
 from ..core.watcher import FileWatcher
 from .client import THREAD_PREFIX
+from .journal import Journal, local_history_path, open_journal
 
 log = logging.getLogger(__name__)
 
@@ -74,17 +76,41 @@ class DirFeed:
         self._on_message = on_message
         self.store = ConfigStore()
         self.watcher = FileWatcher(config_dir, self.store, self._changes, debounce_ms=debounce_ms)
+        self.journal: Journal | None = None
+        self.stopped = False
+
+    @property
+    def history(self) -> HistoryStore | None:
+        """The config dir's history database this feed records to (None: history is off)."""
+        return self.journal.history if self.journal is not None else None
+
+    def expect(self, checksum: str, source: str) -> None:
+        """A write of this kernel's own is coming (``Journal.expect``)."""
+        if self.journal is not None:
+            self.journal.expect(checksum, source)
 
     def start(self) -> Snapshot:
-        """Load every tenant, start watching; return this tenant's state now."""
-        self.watcher.start()
+        """Resume the tenant's numbering from the history, load every tenant, start
+        watching; return this tenant's state now (numbered as the database numbers it)."""
+        journal = self.journal = open_journal(local_history_path(self.config_dir), self.tenant_id)
+        if journal is not None:
+            self.store.resume(journal.history.epoch, journal.resumed(), journal)
+            journal.starting = True
+        try:
+            self.watcher.start()  # the load records what changed while nobody watched
+        finally:
+            if journal is not None:
+                journal.starting = False
         return _snapshot(self.store, self.tenant_id)
 
     def reload(self) -> None:
         self.watcher.rescan()
 
     def stop(self) -> None:
+        self.stopped = True
         self.watcher.stop()
+        if self.journal is not None:
+            self.journal.history.close()
 
     def _changes(self, changes: list[StoreChange]) -> None:
         for change in changes:

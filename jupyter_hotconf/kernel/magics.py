@@ -2,6 +2,8 @@
 
     cfg = %hotconf acme                 # prints where the config comes from
     %hotconf --status                   # a table of every link (tenant and source)
+    %hotconf history acme --limit 20    # the tenant's history as a table
+    %hotconf diff acme 3 5              # old → new per changed path (5: default current)
     %%hotconf live acme                 # the cell re-runs in place on every change
     print(cfg["pricing"]["discount"])
     %%hotconf live acme globex          # ... on every change of either tenant
@@ -44,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--status", action="store_true")
     p.add_argument("--close", action="store_true", help="close the tenant's provider")
     p.add_argument("--quiet", "-q", action="store_true")
+    p.add_argument("--limit", type=int, default=50, help="entries shown by history")
     return p
 
 
@@ -54,6 +57,11 @@ def list_tenants(source: Source) -> list[str]:
     request = urllib.request.Request(source.rest_url("tenants"), headers=source.headers())
     with urllib.request.urlopen(request, timeout=3) as response:
         return sorted(str(t["tenant_id"]) for t in json.loads(response.read()))
+
+
+HISTORY_WORDS = ("history", "diff")
+USAGE = ("cfg = %hotconf TENANT [--url U] [--token T] | --status | "
+         "history TENANT [--limit N] | diff TENANT A [B]")
 
 
 @magics_class
@@ -91,8 +99,11 @@ class HotconfMagics(Magics):
             self.live_cells.append(live)
             live.start()
             return None
+        if words and words[0] in HISTORY_WORDS and len(words) > 1:
+            self.show_history(words, args)
+            return None
         if len(words) != 1:
-            raise ValueError("usage: cfg = %hotconf TENANT [--url U] [--token T] | --status")
+            raise ValueError(f"usage: {USAGE}")
         key = (words[0], args.url, args.token, args.config_dir)
         if args.close:
             if key in self._providers:
@@ -105,6 +116,21 @@ class HotconfMagics(Magics):
                   f"revision {cfg.revision}{'' if cfg.valid else ', INVALID'}"
                   f"{f' ({cfg.error})' if cfg.error else ''}")
         return cfg
+
+    def show_history(self, words: list[str], args: argparse.Namespace) -> None:
+        """``history TENANT [--limit N]`` / ``diff TENANT A [B]``: display the HTML table
+        (text elsewhere) through the tenant's provider, so it asks the same source."""
+        verb, tenant, numbers = words[0], words[1], words[2:]
+        cfg = self.provider(tenant, args.url, args.token, args.config_dir)
+        if verb == "history":
+            if numbers:
+                raise ValueError(f"usage: %hotconf history TENANT [--limit N]\n{USAGE}")
+            display(cfg.history(limit=args.limit))  # type: ignore[no-untyped-call]
+            return
+        if not 1 <= len(numbers) <= 2 or not all(n.isdigit() for n in numbers):
+            raise ValueError(f"usage: %hotconf diff TENANT A [B] (revision numbers)\n{USAGE}")
+        a, b = int(numbers[0]), int(numbers[1]) if len(numbers) == 2 else None
+        display(cfg.diff(a, b))  # type: ignore[no-untyped-call]
 
     def show_status(self) -> None:
         """One row per link (the providers of a tenant and source share it), and one per

@@ -28,6 +28,8 @@ from ..core.tenants import validate_tenant_id
 from .change import Change, Subscription, call_flexibly
 from .client import LinkStatus
 from .discovery import Source, discover
+from .history import RollbackResult, open_backend
+from .history_view import ConfigDiff, HistoryEntries, RevisionConfig
 from .link import Link, LinkOptions, acquire, release
 from .view import ConfigView, lookup, split_path
 
@@ -190,6 +192,32 @@ class ConfigProvider(HasTraits):
             raise TimeoutError(f"no change of {self.tenant_id!r} within {timeout} s") from None
         finally:
             self._waiters = [w for w in self._waiters if w[1] is not fut]
+
+    # -- history (history.py; docs/history.md) -----------------------------------------------
+    def history(self, limit: int = 50, before: int | None = None) -> HistoryEntries:
+        """The tenant's last ``limit`` history entries, newest first (``before=n``: older than
+        revision n); a list that shows as a table, ``.to_dataframe()`` with pandas."""
+        with open_backend(self.tenant_id, self.source, self._link) as backend:
+            return backend.entries(limit, before)
+
+    def at(self, revision: int) -> RevisionConfig:
+        """The read-only config of ``revision``; ``UnknownRevision`` (a ``LookupError``) if it
+        was never recorded or was pruned."""
+        with open_backend(self.tenant_id, self.source, self._link) as backend:
+            return backend.revision(revision)
+
+    def diff(self, a: int, b: int | None = None) -> ConfigDiff:
+        """What changed from revision ``a`` to ``b`` (default: the current one): ``patch``,
+        ``changed_paths`` and an old → new table."""
+        with open_backend(self.tenant_id, self.source, self._link) as backend:
+            return backend.diff(a, b)
+
+    def rollback(self, revision: int) -> RollbackResult:
+        """Write revision ``revision``'s own document back to the tenant's file (validated,
+        in the file's format) as a new revision with ``source == "rollback"``; it then
+        arrives as a normal change."""
+        with open_backend(self.tenant_id, self.source, self._link) as backend:
+            return backend.rollback(revision)
 
     # -- control ---------------------------------------------------------------------------------
     def reload(self) -> None:
