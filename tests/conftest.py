@@ -9,6 +9,7 @@ inherit it) find it. ``user_env`` is the environment without it, as a user has i
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,10 @@ TEST_JUPYTER_PATH = str(REPO / ".venv-ipk6" / "test-jupyter" / "share" / "jupyte
 _USER_JUPYTER_PATH = [d for d in os.environ.get("JUPYTER_PATH", "").split(os.pathsep) if d]
 
 os.environ["JUPYTER_PATH"] = os.pathsep.join([TEST_JUPYTER_PATH, *_USER_JUPYTER_PATH])
+# Jupyter's data dir holds the default history database of every config dir
+# (docs/history.md): the tests' servers, subprocesses and kernels get one of their own,
+# so a run never writes into the user's ~/.local/share/jupyter.
+os.environ["JUPYTER_DATA_DIR"] = tempfile.mkdtemp(prefix="hotconf-test-data-")
 
 
 @pytest.fixture

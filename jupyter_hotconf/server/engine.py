@@ -1,4 +1,4 @@
-"""The running engine of one server: store, watcher, broker, hub (and the event bus).
+"""The running engine of one server: store, history, watcher, broker, hub (and the event bus).
 
 Both apps build exactly one ``HotConfEngine``; handlers reach it through their settings.
 The watcher calls back on its own thread; ``IOLoop.add_callback`` (``call_soon_threadsafe``
@@ -24,7 +24,9 @@ from ..core.watcher import FileWatcher
 from .broker import Broker, LocalBroker
 from .events import ChangeEvents
 from .hub import ConfigHub
+from .recording import HistoryRecording
 from .settings import HotConfSettings
+from .writes import WriteCoordinator
 
 log = logging.getLogger(__name__)
 
@@ -54,13 +56,23 @@ class HotConfEngine:
         self.watcher = FileWatcher(
             self.config_dir, self.store, self._on_changes, **settings.watcher_options()
         )
+        self.recording = HistoryRecording(settings, self.config_dir)
+        self.writes = WriteCoordinator()
         self._loop: IOLoop | None = None
         self.started = False
 
     def start(self) -> None:
-        """Load every tenant, start watching and start the heartbeat (on the loop thread)."""
+        """Open the history and resume its revisions, load every tenant (recording what
+        changed while nobody watched, as ``startup``), start watching and the heartbeat.
+        Runs on the loop thread before anything is served."""
         self._loop = IOLoop.current()
-        self.watcher.start()
+        self.recording.open()
+        self.recording.resume(self.store)
+        self.recording.starting = True
+        try:
+            self.watcher.start(emit_initial=self.recording.enabled)
+        finally:
+            self.recording.starting = False
         self.hub.start()
         self.started = True
         log.info(
@@ -80,6 +92,7 @@ class HotConfEngine:
     def publish(self, changes: list[Change]) -> None:
         for change in changes:
             self.broker.publish(change)
+            self.writes.applied(change)
 
     async def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
         """Close every socket and stop the watcher, within ``timeout`` seconds."""
@@ -110,6 +123,8 @@ class HotConfEngine:
         except asyncio.TimeoutError:
             log.warning("hotconf: watcher did not stop within %.1fs", timeout)
         stopper.join(0.5)
+        self.writes.close()
+        self.recording.close()
 
     # -- what the REST handlers read -----------------------------------------------------
     def allowed(self, tenant_id: str) -> bool:
@@ -131,6 +146,7 @@ class HotConfEngine:
             "tenants": len(self.tenants()),
             "epoch": self.store.epoch,
             "config_dir_relative": self.config_dir_relative(),
+            "history": self.recording.info(),
         }
 
     def config_dir_relative(self) -> str | None:

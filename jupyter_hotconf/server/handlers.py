@@ -34,6 +34,10 @@ ROUTES: tuple[tuple[str, str], ...] = (
     ("api/tenants", "tenants"),
     ("api/tenants/([^/]+)", "tenant"),
     ("api/info", "info"),
+    ("api/tenants/([^/]+)/history", "history"),
+    ("api/tenants/([^/]+)/revisions/([^/]+)", "revision"),
+    ("api/tenants/([^/]+)/diff", "diff"),
+    ("api/tenants/([^/]+)/rollback", "rollback"),
 )
 
 

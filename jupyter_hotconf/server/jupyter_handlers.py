@@ -5,8 +5,9 @@ As jupyter_server's kernel socket: ``@ws_authenticated`` plus an explicit
 left in force; REST with ``@web.authenticated`` + ``@authorized`` (``auth_resource``).
 
 On these handlers only, the per-server secret ``JUPYTER_HOTCONF_TOKEN`` is also accepted,
-as a read-only identity of its own, so kernels can connect under a password or JupyterHub
-login. Every other Jupyter API still refuses it: nothing outside this module knows it.
+as an identity of its own that may read and write hotconf (docs/server.md), so kernels can
+connect and roll back under a password or JupyterHub login. Every other Jupyter API still
+refuses it: nothing outside this module knows it.
 """
 
 from __future__ import annotations
@@ -25,23 +26,25 @@ from tornado.websocket import WebSocketHandler
 
 from .credentials import presented_token
 from .handlers import InfoLogic, SocketLogic, TenantLogic, TenantsLogic
+from .history_handlers import DiffLogic, RevisionLogic, RollbackLogic, TenantHistoryLogic
 
 log = logging.getLogger(__name__)
 
 AUTH_RESOURCE = "hotconf"
 SECRET_SETTING = "hotconf_secret"
 SECRET_USER = User(
-    username="jupyter-hotconf-reader",
+    username="jupyter-hotconf-kernel",
     name="jupyter-hotconf kernel token",
-    display_name="jupyter-hotconf (read-only)",
+    display_name="jupyter-hotconf (kernel)",
 )
 
 
 class SecretAuthorizer:
-    """The secret identity may ``read`` the ``hotconf`` resource, and nothing else."""
+    """The secret identity may ``read`` and ``write`` the ``hotconf`` resource, and nothing
+    else (``read_only`` still refuses its writes)."""
 
     def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
-        return user is SECRET_USER and action == "read" and resource == AUTH_RESOURCE
+        return user is SECRET_USER and action in ("read", "write") and resource == AUTH_RESOURCE
 
 
 class HotconfJupyterMixin:
@@ -113,9 +116,47 @@ class JupyterInfo(HotconfJupyterMixin, InfoLogic, APIHandler):
         self.serve()
 
 
+class JupyterHistory(HotconfJupyterMixin, TenantHistoryLogic, APIHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, tenant_id: str) -> None:
+        await self.serve(tenant_id)
+
+
+class JupyterRevision(HotconfJupyterMixin, RevisionLogic, APIHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, tenant_id: str, revision: str) -> None:
+        await self.serve(tenant_id, revision)
+
+
+class JupyterDiff(HotconfJupyterMixin, DiffLogic, APIHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, tenant_id: str) -> None:
+        await self.serve(tenant_id)
+
+
+class JupyterRollback(HotconfJupyterMixin, RollbackLogic, APIHandler):
+    """POST needs ``write`` on ``hotconf`` (``@authorized`` maps POST to write)."""
+
+    def actor(self) -> str | None:
+        user = self.current_user
+        return getattr(user, "username", None) or None
+
+    @web.authenticated
+    @authorized
+    async def post(self, tenant_id: str) -> None:
+        await self.serve(tenant_id)
+
+
 CLASSES: dict[str, type] = {
     "socket": JupyterSocket,
     "tenants": JupyterTenants,
     "tenant": JupyterTenant,
     "info": JupyterInfo,
+    "history": JupyterHistory,
+    "revision": JupyterRevision,
+    "diff": JupyterDiff,
+    "rollback": JupyterRollback,
 }

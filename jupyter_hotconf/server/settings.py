@@ -29,9 +29,13 @@ _NON_NEGATIVE = (
     "max_connects_per_second",
     "max_messages_per_second",
     "max_pending_bytes",
+    "history_max_revisions",
+    "history_max_age_days",
 )
 _POSITIVE = ("poll_interval_s", "heartbeat_interval_s", "heartbeat_timeout_s",
-             "max_message_size", "max_file_bytes")
+             "max_message_size", "max_file_bytes", "write_timeout_s")
+#: ``history`` value that turns the history off.
+HISTORY_OFF = "none"
 
 
 class HotConfSettings(Configurable):
@@ -149,6 +153,42 @@ class HotConfSettings(Configurable):
         "small and compression costs CPU and memory per connection.",
     ).tag(config=True)
 
+    history = Unicode(
+        "",
+        help="Path of the history database (revisions, audit trail, rollback; "
+        "docs/history.md). Default '' = <jupyter data dir>/hotconf/history-<12 hex of the "
+        "config dir's real path>.sqlite, one file per config dir shared by every process on "
+        "it; 'none' = no history (the epoch is then new at every start).",
+    ).tag(config=True)
+
+    history_max_revisions = Int(
+        1000,
+        help="Revisions kept per tenant in the history; the current one is always kept. "
+        "Default 1000; 0 = no limit.",
+    ).tag(config=True)
+
+    history_max_age_days = Float(
+        90.0,
+        help="Days a revision is kept in the history (the current one is always kept). "
+        "Default 90; 0 = forever.",
+    ).tag(config=True)
+
+    read_only = Bool(
+        help="Refuse every write through the server (rollback, …) with 403 and this reason. "
+        "Default: true in mode prod, false in dev and demo.",
+    ).tag(config=True)
+
+    write_timeout_s = Float(
+        10.0,
+        help="Seconds a write (rollback, …) waits for the watcher to apply the written file "
+        "before it answers 504 naming the written checksum (the file stays written). "
+        "Default 10; must be > 0.",
+    ).tag(config=True)
+
+    @default("read_only")
+    def _read_only_default(self) -> bool:
+        return bool(self.mode == "prod")
+
     @validate(*_NON_NEGATIVE)
     def _check_non_negative(self, proposal: dict[str, Any]) -> Any:
         value = proposal["value"]
@@ -172,6 +212,13 @@ class HotConfSettings(Configurable):
             "poll_interval_s": self.poll_interval_s,
             "reconcile_interval_s": self.reconcile_interval_s,
             "max_file_bytes": self.max_file_bytes,
+        }
+
+    def history_options(self) -> dict[str, Any]:
+        """The history's view of these settings (``HistoryStore`` keyword arguments)."""
+        return {
+            "max_revisions": self.history_max_revisions,
+            "max_age_days": self.history_max_age_days,
         }
 
     def hub_limits(self) -> HubLimits:

@@ -20,6 +20,7 @@ from ..core.protocol import CloseCode
 from .admission import Refusal
 from .credentials import presented_token
 from .handlers import InfoLogic, SocketLogic, TenantLogic, TenantsLogic, write_json_error
+from .history_handlers import DiffLogic, RevisionLogic, RollbackLogic, TenantHistoryLogic
 from .origins import OriginPolicy
 
 log = logging.getLogger(__name__)
@@ -100,9 +101,41 @@ class StandaloneInfo(StandaloneMixin, InfoLogic, web.RequestHandler):
         self.serve()
 
 
+class StandaloneHistory(StandaloneMixin, TenantHistoryLogic, web.RequestHandler):
+    @token_authenticated
+    async def get(self, tenant_id: str) -> None:
+        await self.serve(tenant_id)
+
+
+class StandaloneRevision(StandaloneMixin, RevisionLogic, web.RequestHandler):
+    @token_authenticated
+    async def get(self, tenant_id: str, revision: str) -> None:
+        await self.serve(tenant_id, revision)
+
+
+class StandaloneDiff(StandaloneMixin, DiffLogic, web.RequestHandler):
+    @token_authenticated
+    async def get(self, tenant_id: str) -> None:
+        await self.serve(tenant_id)
+
+
+class StandaloneRollback(StandaloneMixin, RollbackLogic, web.RequestHandler):
+    def actor(self) -> str | None:
+        """The static token is one shared identity: ``"token"``; no token, no actor."""
+        return "token" if self.engine.settings.token else None  # type: ignore[attr-defined]
+
+    @token_authenticated
+    async def post(self, tenant_id: str) -> None:
+        await self.serve(tenant_id)
+
+
 CLASSES: dict[str, type] = {
     "socket": StandaloneSocket,
     "tenants": StandaloneTenants,
     "tenant": StandaloneTenant,
     "info": StandaloneInfo,
+    "history": StandaloneHistory,
+    "revision": StandaloneRevision,
+    "diff": StandaloneDiff,
+    "rollback": StandaloneRollback,
 }

@@ -1,0 +1,164 @@
+"""The engine's history: opening the database, resuming the store from it, and numbering
+every change through it before it is broadcast (docs/history.md).
+
+Recording runs where the store applies a reload — the watcher's worker thread, or the
+initial load in ``HotConfEngine.start`` before anything is served — never in a handler on
+the loop. The database assigns the revision (idempotent by content), so two processes on
+one config dir broadcast the same numbers; the store only takes them (``RevisionSource``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from jupyter_core.paths import jupyter_data_dir
+
+from ..core.errors import HistoryUnavailable
+from ..core.history import HistoryStore, default_history_path
+from ..core.history_types import Source
+from ..core.loading import LoadResult
+from ..core.store import Assigned, Change, ChangeType, ConfigStore, TenantState
+from .settings import HISTORY_OFF, HotConfSettings
+
+log = logging.getLogger(__name__)
+
+_REVISION_KINDS = (ChangeType.CREATED.value, ChangeType.MODIFIED.value, ChangeType.DELETED.value)
+
+
+def history_path(settings: HotConfSettings, config_dir: Path) -> Path | None:
+    """Where the history of ``config_dir`` lives: the ``history`` setting, or the default
+    file under Jupyter's data dir; None when the setting is ``none``."""
+    value = settings.history.strip()
+    if value.lower() == HISTORY_OFF:
+        return None
+    if value:
+        return Path(value).expanduser().absolute()
+    return default_history_path(config_dir, jupyter_data_dir())
+
+
+class HistoryRecording:
+    """The history of one engine (or none, and why)."""
+
+    def __init__(self, settings: HotConfSettings, config_dir: Path) -> None:
+        self.settings = settings
+        self.config_dir = config_dir
+        self.path: Path | None = None
+        self.history: HistoryStore | None = None
+        self.error: str | None = None
+        self.starting = False
+        self._lock = threading.Lock()
+        self._expected: dict[tuple[str, str | None], tuple[Source, str | None]] = {}
+
+    @property
+    def enabled(self) -> bool:
+        return self.history is not None
+
+    def open(self) -> HistoryStore | None:
+        """Open the database; on failure log one line saying what and where, and run
+        without history (``info`` says why)."""
+        self.path = history_path(self.settings, self.config_dir)
+        if self.path is None:
+            self.error = f"history is off (history = {HISTORY_OFF!r})"
+            return None
+        try:
+            self.history = HistoryStore(self.path, **self.settings.history_options())
+            self.history.prune()  # a lowered limit takes effect at start
+        except HistoryUnavailable as exc:
+            self.error = str(exc)
+            self.history = None
+            log.error("hotconf: running without history: %s", exc)
+        return self.history
+
+    def resume(self, store: ConfigStore) -> None:
+        """Give ``store`` the database's epoch, each tenant's last recorded revision, and this
+        object as the source of every later revision."""
+        history = self.history
+        if history is None:
+            return
+        try:
+            states = [self._state(history, t, last.revision) for t, last in
+                      history.last_all().items()]
+        except HistoryUnavailable as exc:
+            self.error, self.history = str(exc), None
+            log.error("hotconf: running without history: %s", exc)
+            return
+        store.resume(history.epoch, [s for s in states if s is not None], self.assign)
+
+    @staticmethod
+    def _state(history: HistoryStore, tenant_id: str, revision: int) -> TenantState | None:
+        rev = history.revision(tenant_id, revision)
+        if rev is None:
+            return None
+        return TenantState(
+            tenant_id, rev.revision, rev.checksum, rev.config, exists=rev.config is not None,
+            valid=True, error=None, last_change=rev.timestamp,
+        )
+
+    def expect(self, tenant_id: str, checksum: str | None, source: Source,
+               actor: str | None) -> None:
+        """The next change of ``tenant_id`` to ``checksum`` was written by us: record it with
+        this source and actor instead of ``watcher``."""
+        with self._lock:
+            self._expected[(tenant_id, checksum)] = (source, actor)
+
+    def forget(self, tenant_id: str, checksum: str | None) -> None:
+        with self._lock:
+            self._expected.pop((tenant_id, checksum), None)
+
+    def assign(self, change: Change, result: LoadResult) -> Assigned | None:
+        """The store's ``RevisionSource``: record ``change`` and give the revision the
+        database assigned (maybe by another process, for the same content). A database
+        failure is logged and the store's own numbering kept."""
+        history = self.history
+        if history is None:
+            return None
+        tenant = change.tenant_id
+        default = Source.STARTUP if self.starting else Source.WATCHER
+        with self._lock:
+            expected = self._expected.pop((tenant, change.checksum), None)
+        source, actor = expected or (default, None)
+        try:
+            if change.change_type is ChangeType.INVALID:
+                if change.error is not None:
+                    history.record_invalid(tenant, change.error, source=source, actor=actor)
+                return Assigned(change.revision, source.value, actor)
+            recorded = history.record(
+                tenant, change.new, document=result.document, source=source, actor=actor,
+                file=result.file,
+            )
+            if not change.is_wire_change:
+                return Assigned(change.revision, source.value, actor)
+            if recorded.revision < 1:
+                return None
+            if not recorded.added and expected is None:  # recorded elsewhere: say by whom
+                return Assigned(recorded.revision, *self._cause(history, tenant,
+                                                                recorded.revision))
+            return Assigned(recorded.revision, source.value, actor)
+        except HistoryUnavailable as exc:
+            log.error("hotconf: cannot record %s of tenant %s: %s",
+                      change.change_type.value, tenant, exc)
+            return None
+
+    @staticmethod
+    def _cause(history: HistoryStore, tenant_id: str, revision: int) -> tuple[str, str | None]:
+        """Source and actor of the entry that created ``revision`` (recorded by another
+        process, or by a handler right after it wrote the file)."""
+        for entry in history.history(tenant_id, limit=20, before=revision + 1):
+            if entry.revision == revision and entry.change_type in _REVISION_KINDS:
+                return entry.source, entry.actor
+        return Source.WATCHER.value, None
+
+    def info(self) -> dict[str, Any]:
+        """``GET info``'s ``history``: enabled, where, and why not."""
+        return {
+            "enabled": self.enabled,
+            "path": str(self.path) if self.path is not None else None,
+            "error": None if self.enabled else self.error,
+        }
+
+    def close(self) -> None:
+        if self.history is not None:
+            self.history.close()
