@@ -156,8 +156,9 @@ export function parseHistory(body: unknown): IHistory {
 export type HistoryAction = 'history' | 'diff' | 'rollback';
 
 /**
- * A failed history call as one sentence a person can act on: no permission or read-only,
- * unknown or pruned revision, history off, server unreachable.
+ * A failed history call as one sentence a person can act on: no permission or read-only
+ * (403), unknown or pruned revision (404), a refused rollback (409: a deletion, no stored
+ * document), history off (503), a write not applied in time (504), server unreachable.
  */
 export function explain(error: unknown, action: HistoryAction): string {
   const doing = {
@@ -181,8 +182,12 @@ export function explain(error: unknown, action: HistoryAction): string {
     case 404:
       return `${doing}: not found — unknown tenant, or a revision no longer kept (404${reason}).`;
     case 409:
+      // e.g. a rollback to a deletion, or to a revision whose document was not kept
+      return `${doing}: refused by the server (409${reason}).`;
     case 503:
-      return `${doing}: history is off or unavailable on this server (${error.status}${reason}).`;
+      return `${doing}: history is off or unavailable on this server (503${reason}).`;
+    case 504:
+      return `${doing}: the file was written but not seen applied in time (504${reason}).`;
     default:
       return `${doing}: the server answered ${error.status}${reason}.`;
   }

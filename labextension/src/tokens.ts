@@ -30,7 +30,7 @@ export interface IHotConf {
   /**
    * The tenant's audit entries, newest first, from `hotconf/api/tenants/{t}/history`
    * (docs/history.md); `before` pages back from a revision. Rejects with `HotConfAPIError`
-   * (403 no permission, 404 unknown tenant, 409/503 history off).
+   * (403 no permission, 404 unknown tenant, 503 history off).
    */
   history(tenant: string, options?: { limit?: number; before?: number | null }): Promise<IHistory>;
   /**

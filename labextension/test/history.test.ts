@@ -212,7 +212,8 @@ describe('parseHistory and explain', () => {
     );
     expect(explain(err(403), 'history')).toBe('Cannot read the history: not allowed (403: why).');
     expect(explain(err(404), 'diff')).toMatch(/^Cannot show the diff: not found .*no longer kept/);
-    expect(explain(err(409), 'history')).toMatch(/history is off or unavailable .*\(409: why\)/);
+    expect(explain(err(409), 'rollback')).toBe('Cannot roll back: refused by the server (409: why).');
+    expect(explain(err(504), 'rollback')).toMatch(/written but not seen applied in time \(504: why\)/);
     expect(explain(err(503), 'rollback')).toMatch(/history is off or unavailable .*\(503: why\)/);
     expect(explain(err(500), 'rollback')).toBe('Cannot roll back: the server answered 500: why.');
     const network = new ServerConnection.NetworkError(new TypeError('Failed to fetch'));
