@@ -176,7 +176,7 @@ class HotConfSettings(Configurable):
     read_only = Bool(
         help="Refuse every write through the server (rollback, …) with 403 and this reason. "
         "Default: true in mode prod, false in dev and demo.",
-    ).tag(config=True)
+    ).tag(config=True, negatable=True)  # serve --read-only / --no-read-only
 
     write_timeout_s = Float(
         10.0,

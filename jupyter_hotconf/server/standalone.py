@@ -48,7 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         trait = traits[name]
         help_text = " ".join((trait.help or "").split()).replace("%", "%%")
         kw: dict[str, Any] = {"dest": name, "default": argparse.SUPPRESS, "help": help_text}
-        if isinstance(trait, Bool):
+        if isinstance(trait, Bool) and trait.metadata.get("negatable"):  # default varies
+            parser.add_argument(flag_name(name), action=argparse.BooleanOptionalAction, **kw)
+        elif isinstance(trait, Bool):
             parser.add_argument(flag_name(name), action="store_true", **kw)
         elif isinstance(trait, List):
             parser.add_argument(flag_name(name), action="extend", type=_split_list,

@@ -189,3 +189,4 @@ async def test_token_rule_on_every_history_route(
         assert ok.code == 200, (url, ok.body)
     entries = json.loads((await fetch(f"{api}/history?token=s3cret")).body)["entries"]
     assert entries[0]["revision"] == 1  # the rollback to the current content added nothing
+
