@@ -10,11 +10,13 @@ import functools
 import json
 from typing import Any
 
-import jsonschema
-from jsonschema.exceptions import best_match
-
 from .errors import InvalidDocument
 from .formats import pointer_of
+from .lazyformats import deferred_rfc3987
+
+with deferred_rfc3987():  # the IRI grammar is built when a schema first checks an "iri"
+    import jsonschema
+    from jsonschema.exceptions import best_match
 
 _MAX_MESSAGE = 300
 
