@@ -44,6 +44,7 @@ class Attempt:
     started: float
     delay: float
     error: str = ""
+    ended: float = 0.0
 
 
 @dataclass
@@ -188,8 +189,9 @@ class Link:
             try:
                 await self.connect()
             except (OSError, asyncio.TimeoutError, ConnectionError) as err:
-                attempt.error = repr(err)
+                attempt.error, attempt.ended = repr(err), time.monotonic()
                 continue
+            attempt.ended = time.monotonic()
             self.backoff.connected()
             return
 
