@@ -27,7 +27,9 @@ from .fsinfo import choose_kind
 from .loading import LoadResult, Shared, load_shared, load_tenant
 from .observers import ObserverFactory, ObserverSlot, default_observer_factory
 from .reconcile import StampBook
+from .recurring import ErrorTally
 from .rereads import Rereads, Suspect, suspect_of
+from .rootwatch import RootWatch
 from .store import Change, ChangeType, ConfigStore
 from .tenants import ConfigLayout
 
@@ -80,6 +82,8 @@ class FileWatcher:
             self._root, self._on_event, planned=planned, reason=reason,
             poll_interval_s=poll_interval_s, factory=observer_factory,
         )
+        self._roots = RootWatch(config_dir, self._slot, self._repoint)
+        self._errors = ErrorTally(log)
         self._reconcile_s = reconcile_interval_s
         self._rearm_s = rearm_interval_s
         self._max_file_bytes = max_file_bytes
@@ -87,7 +91,6 @@ class FileWatcher:
         self._debouncer: Debouncer[str] = Debouncer(debounce_ms / 1000, max_wait_ms / 1000)
         self._stopping = False
         self._worker: threading.Thread | None = None
-        self._root_id: tuple[int, int] | None = None
         # Worker-thread state (no lock): reads awaiting their confirmation, file stamps.
         self._rereads = Rereads(debounce_ms / 1000)
         self._stamps = StampBook(self._layout)
@@ -116,14 +119,20 @@ class FileWatcher:
 
     @property
     def config_dir_present(self) -> bool:
-        return self._identity() is not None
+        return self._roots.identity() is not None
 
-    def _identity(self) -> tuple[int, int] | None:
-        try:
-            st = os.stat(self._root)
-        except OSError:
-            return None
-        return (st.st_dev, st.st_ino) if os.path.isdir(self._root) else None
+    @property
+    def error(self) -> dict[str, object] | None:
+        """The worker error recurring now (``{"message", "count", "since"}``), else None."""
+        return self._errors.current()
+
+    def _repoint(self, real: str) -> None:
+        """The config dir resolves elsewhere now (a re-pointed symlink): read and map
+        there. Worker thread, observer disarmed; the rescan that follows re-stamps."""
+        self._root = real
+        self._layout = ConfigLayout(real)
+        self._map = EventMapper(self._layout)
+        self._stamps = StampBook(self._layout)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -132,17 +141,15 @@ class FileWatcher:
         a store resumed from a history: edits made while nobody watched, docs/history.md)."""
         if self._worker is not None:
             raise RuntimeError("FileWatcher.start() called twice")
-        self._root_id = self._identity()
-        if self._root_id is None:
+        present = self._roots.start()  # arms before loading: nothing written meanwhile is missed
+        if not present:
             log.warning("config dir %s does not exist; watching for it to appear", self._root)
-        else:
-            self._slot.arm()  # before loading, so nothing written during the load is missed
         self._stamps.note_all()
         shared = self._shared()
         initial: list[Change] = []
         for tenant in self._tenants_to_load({ALL}):
             result = self._load(tenant, shared)
-            if result is None or (not result.exists and self._root_id is None):
+            if result is None or (not result.exists and not present):
                 continue  # no config dir: a resumed tenant is not deleted, it stays in force
             change = self._store.apply(result)
             if emit_initial and change.change_type is not ChangeType.UNCHANGED:
@@ -216,42 +223,28 @@ class FileWatcher:
             now = time.monotonic()
             reread = self._rereads.take_due(now, pending)
             try:
+                worked = now >= next_reconcile
                 if now >= next_check:
                     next_check = now + self._rearm_s
-                    if self._check_root():
+                    if self._roots.check() is not None:
+                        self.stats["rearms"] += 1
                         batch.add(ALL)
-                if now >= next_reconcile:
+                if worked:
                     next_reconcile = now + self._reconcile_s
                     covered = batch | pending | reread.keys() | self._rereads.tenants()
                     batch |= self._reconcile(covered)
                 if batch or reread:
                     self._reload(batch, reread)
-            except Exception:
+                    worked = True
+                if worked:
+                    self._errors.ok("")
+            except Exception as exc:
                 # A watcher error means a full rescan: the next check re-arms and rescans.
-                log.exception("watcher error in %s; re-arming and rescanning", self._root)
+                # Logged once while it recurs (core/recurring.py), not once a second.
+                what = f"watcher error in {self._root}; re-arming and rescanning"
+                self._errors.failed("", what, exc)
                 self._slot.disarm()
-                self._root_id = None
-
-    def _check_root(self) -> bool:
-        """Re-arm when the config dir appeared, vanished, was replaced, or the observer died.
-
-        Returns whether a full rescan is needed (the dir is back or the observer was lost).
-        """
-        ident = self._identity()
-        if ident == self._root_id and (ident is None or self._slot.healthy()):
-            return False
-        if ident != self._root_id:
-            state = "vanished" if ident is None else "appeared"
-            log.info("config dir %s %s; last good configs stay in force", self._root, state)
-        else:
-            log.warning("observer for %s stopped; re-arming", self._root)
-        self._slot.disarm()
-        self._root_id = ident
-        if ident is None:
-            return False
-        self.stats["rearms"] += 1
-        self._slot.arm()
-        return True
+                self._roots.rearm_requested = True
 
     def _reconcile(self, covered: set[str] | frozenset[str]) -> set[str]:
         """Tenants whose files moved since the watcher last read them, that no event of
@@ -283,12 +276,15 @@ class FileWatcher:
 
     def _load(self, tenant: str, shared: Shared | None) -> LoadResult | None:
         try:
-            return load_tenant(
+            result = load_tenant(
                 self._layout, tenant, max_file_bytes=self._max_file_bytes, shared=shared
             )
-        except Exception:
-            log.exception("cannot reload tenant %s; its last good config stays", tenant)
+        except Exception as exc:
+            what = f"cannot reload tenant {tenant}; its last good config stays"
+            self._errors.failed(tenant, what, exc)
             return None
+        self._errors.ok(tenant)
+        return result
 
     def _reload(self, keys: set[str], reread: dict[str, Suspect]) -> None:
         """Load and apply ``keys`` (event-driven) and ``reread`` (deferred confirmations).
@@ -299,7 +295,7 @@ class FileWatcher:
         writer pausing mid-file never flashes an error, git's delete-then-write is one
         ``modified``, and a half-written file never becomes the config.
         """
-        if self._identity() is None:
+        if not self.config_dir_present:
             return  # the whole dir is gone: keep every last good config until it returns
         confirm = {} if ALL in keys else {t: why for t, why in reread.items() if t not in keys}
         changes: list[Change] = []
@@ -319,7 +315,7 @@ class FileWatcher:
                 self.stats["deferred"] += 1
                 continue
             self._rereads.discard(tenant)
-            if not result.exists and self._identity() is None:
+            if not result.exists and not self.config_dir_present:
                 continue  # the dir vanished while we read: not a deletion
             change = self._store.apply(result)
             if change.change_type is not ChangeType.UNCHANGED:

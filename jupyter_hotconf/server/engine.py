@@ -142,6 +142,8 @@ class HotConfEngine:
             "mode": self.settings.mode,
             "watcher": self.watcher.kind,
             "config_dir_present": self.watcher.config_dir_present,
+            # A fault the watcher keeps hitting (docs/change-detection.md), None when well.
+            "watcher_error": self.watcher.error,
             "connections": len(self.hub.connections),
             "tenants": len(self.tenants()),
             "epoch": self.store.epoch,
