@@ -9,11 +9,14 @@ and ``private/`` or the config dir itself appearing, vanishing or moving.
 
 from __future__ import annotations
 
+import logging
 import os
 
 from watchdog.events import FileSystemEvent
 
-from .tenants import ConfigLayout
+from .tenants import PRIVATE_DIR, ConfigLayout, ignored_reason
+
+log = logging.getLogger(__name__)
 
 #: Key meaning "reload every tenant" (never a valid tenant id, so it cannot collide).
 ALL = "*"
@@ -30,6 +33,7 @@ class EventMapper:
 
     def __init__(self, layout: ConfigLayout) -> None:
         self.layout = layout
+        self._warned: set[str] = set()
 
     def __repr__(self) -> str:
         return f"EventMapper(root={str(self.layout.root)!r})"
@@ -53,4 +57,17 @@ class EventMapper:
             return {tenant} if tenant else set()
         if kind in _EVERY_TENANT:
             return {ALL}
+        self.warn_ignored(path)
         return set()  # junk, private/ subfolders (.ipynb_checkpoints), unrelated files
+
+    def warn_ignored(self, path: str) -> None:
+        """Say once per file why a config-looking ``private/`` file (``ACME.JSON``,
+        ``acme corp.json``) is no tenant: a user expecting it to load must not meet silence."""
+        parts = self.layout.relname(path).split("/")
+        if len(parts) != 2 or parts[0] != PRIVATE_DIR or parts[1] in self._warned:
+            return
+        reason = ignored_reason(parts[1])
+        if reason is not None and os.path.lexists(path):
+            self._warned.add(parts[1])
+            log.warning("%s/%s is not a tenant file and is ignored: %s",
+                        PRIVATE_DIR, parts[1], reason)

@@ -100,6 +100,25 @@ def is_junk_name(name: str) -> bool:
     )
 
 
+def ignored_reason(name: str) -> str | None:
+    """Why a config-looking name in ``private/`` is no tenant file, for a warning (None when
+    it is a tenant file, junk, or does not look like config). ``ACME.JSON`` is not a tenant:
+    suffixes match exactly, as ids do (docs/config-files.md)."""
+    stem, dot, suffix = name.rpartition(".")
+    if is_junk_name(name) or not dot:
+        return None
+    if f".{suffix}" not in CONFIG_SUFFIXES:
+        if f".{suffix.lower()}" not in CONFIG_SUFFIXES:
+            return None
+        return (f"the suffix .{suffix} is not lower-case (tenant files end in exactly .json, "
+                f".yaml, .yml or .toml); rename it to {stem}.{suffix.lower()}")
+    try:
+        validate_tenant_id(stem)
+    except InvalidTenant as exc:
+        return f"{stem!r} is not a valid tenant id ({exc.reason})"
+    return None
+
+
 def _is_within(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from .documents import DEFAULT_MAX_FILE_BYTES
-from .errors import InvalidDocument, InvalidTenant
+from .errors import InvalidDocument
 from .loading import Shared, load_shared, load_tenant
-from .tenants import CONFIG_SUFFIXES, PRIVATE_DIR, ConfigLayout, is_junk_name, validate_tenant_id
+from .tenants import PRIVATE_DIR, ConfigLayout, ignored_reason
 
 
 @dataclass
@@ -82,14 +82,9 @@ def _ignored_files(layout: ConfigLayout) -> list[tuple[str, str]]:
     """Config-looking files in ``private/`` that are no tenant, so a typo is not silent."""
     warnings = []
     for name in layout.iter_names():
-        stem, dot, suffix = name.rpartition(".")
-        if is_junk_name(name) or not dot or f".{suffix}" not in CONFIG_SUFFIXES:
-            continue
-        try:
-            validate_tenant_id(stem)
-        except InvalidTenant as exc:
-            rel = f"{PRIVATE_DIR}/{name}"
-            warnings.append((rel, f"ignored: {stem!r} is not a valid tenant id ({exc.reason})"))
+        reason = ignored_reason(name)
+        if reason is not None:
+            warnings.append((f"{PRIVATE_DIR}/{name}", f"ignored: {reason}"))
     return warnings
 
 

@@ -145,6 +145,8 @@ class FileWatcher:
         if not present:
             log.warning("config dir %s does not exist; watching for it to appear", self._root)
         self._stamps.note_all()
+        for name in self._layout.iter_names():  # misnamed files say so once, as events do
+            self._map.warn_ignored(str(self._layout.private_dir / name))
         shared = self._shared()
         initial: list[Change] = []
         for tenant in self._tenants_to_load({ALL}):
