@@ -19,6 +19,7 @@ from .errors import InvalidDocument
 from .formats import depth_error, locate_json, parse_json, parse_toml, pointer_of
 from .reading import read_stable
 from .schema import pointer_parts
+from .tomlpos import locate_toml
 from .yamlstrict import locate_yaml, parse_yaml
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,9 @@ __all__ = [
 ]
 
 PARSERS = {".json": parse_json, ".yaml": parse_yaml, ".yml": parse_yaml, ".toml": parse_toml}
-LOCATORS = {".json": locate_json, ".yaml": locate_yaml, ".yml": locate_yaml}
+LOCATORS = {
+    ".json": locate_json, ".yaml": locate_yaml, ".yml": locate_yaml, ".toml": locate_toml
+}
 
 
 def _normalize(value: Any, path: tuple[str, ...], *, file: str, max_depth: int) -> Any:
