@@ -10,10 +10,15 @@ so ordering with Tornado's writes is kept. Everything else returns ``None`` from
 ``write_message`` as before. This reads private Tornado state, so every attribute is
 checked and a missing one means "not plain" (a future Tornado degrades to the slow path,
 it does not break).
+
+``drop`` is the other end of a stream's life: the reset that ends a heartbeat-timeout
+close, for a peer that no longer reads.
 """
 
 from __future__ import annotations
 
+import contextlib
+import socket as _socket
 import struct
 from typing import Any
 
@@ -91,3 +96,25 @@ def write(stream: IOStream, wire: bytes) -> int:
         wire = wire[sent:]
     stream.write(wire)
     return len(wire)
+
+
+def stream_of(ws_handler: Any) -> IOStream | None:
+    """A WebSocket handler's stream (None once closed: ``close()`` forgets it)."""
+    stream = getattr(getattr(ws_handler, "ws_connection", None), "stream", None)
+    return stream if isinstance(stream, IOStream) else None
+
+
+def drop(stream: IOStream | None) -> None:
+    """Drop a stream's TCP connection at once, with a reset.
+
+    For a peer that stopped reading (docs/protocol.md, "Heartbeat"): the close frame sits
+    behind unread data and will never be answered, and a plain ``close()`` of a socket with
+    unsent data leaves the kernel flushing to a zero window (the peer stays connected, our
+    end lingers in FIN_WAIT1). ``SO_LINGER`` 0 makes the close a reset: both ends are gone.
+    """
+    sock = getattr(stream, "socket", None)
+    if stream is None or sock is None:
+        return  # already closed
+    with contextlib.suppress(OSError):
+        sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_LINGER, struct.pack("ii", 1, 0))
+    stream.close()

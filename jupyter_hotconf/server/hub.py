@@ -174,8 +174,11 @@ class ConfigHub:
         log.info("hotconf: closing %r with %d: %s", conn, code, reason)
         self.closes[int(code)] += 1
         self.unregister(conn)
+        stream = fastwrite.stream_of(conn.socket)  # close() forgets it
         with contextlib.suppress(WebSocketClosedError):  # already gone
             conn.socket.close(int(code), reason)
+        if code == CloseCode.HEARTBEAT_TIMEOUT:  # a dead peer never answers the close
+            fastwrite.drop(stream)
 
     # -- outbound ----------------------------------------------------------------------
     def snapshots(self, sub: Subscription) -> list[bytes]:
