@@ -20,9 +20,10 @@ from ..core.errors import InvalidDocument, InvalidTenant, UnknownRevision, Write
 from ..core.history import HistoryStore
 from ..core.history_types import Revision, Source
 from ..core.tenants import validate_tenant_id
+from ..core.writelock import Current, LockFailed, etag_matches, read_current
 from ..core.writer import PendingWrite, prepare_write
 from .handlers import HotconfLogic
-from .writes import WriteTimeout
+from .writes import WriteTimeout, file_lock
 
 log = logging.getLogger(__name__)
 
@@ -146,28 +147,37 @@ class RollbackLogic(HistoryLogic):
         history = self.history()
         number = _body_revision(self.request.body)
         engine, actor = self.engine, self.actor()
+        # The same locks as every write: this process's, then the cross-process flock.
+        lock = file_lock(engine.config_dir, engine.recording.path, tenant_id)
         async with engine.writes.lock(tenant_id):
-            if not self._if_match(tenant_id):
-                return
-            plan = await self.run(lambda: self._plan(history, tenant_id, number))
-            if isinstance(plan, InvalidDocument):  # invalid under today's defaults/schema
-                self.send_json({"message": str(plan), "reason": str(plan),
-                                "error": plan.to_dict()}, 422)
-                return
-            pending = plan.pending
-            state = engine.store.get(tenant_id)
-            if state is not None and state.valid and state.checksum == pending.checksum:
-                self.send_json({"revision": state.revision, "checksum": state.checksum,
-                                "rolled_back_to": number, "changed": False})
-                return
-            engine.recording.expect(tenant_id, pending.checksum, Source.ROLLBACK, actor)
-            waiter = engine.writes.waiter(tenant_id, pending.checksum)
             try:
-                await self.run(lambda: self._commit(history, plan, actor))
-            except WriteFailed as err:
-                engine.writes.discard(tenant_id, pending.checksum, waiter)
-                engine.recording.forget(tenant_id, pending.checksum)
-                raise HTTPError(500, str(err)) from None
+                await self.run(lambda: lock.acquire(engine.settings.write_timeout_s))
+            except LockFailed as err:
+                raise HTTPError(503, str(err)) from None
+            try:
+                if not await self._if_match(tenant_id):
+                    return
+                plan = await self.run(lambda: self._plan(history, tenant_id, number))
+                if isinstance(plan, InvalidDocument):  # invalid under today's defaults/schema
+                    self.send_json({"message": str(plan), "reason": str(plan),
+                                    "error": plan.to_dict()}, 422)
+                    return
+                pending = plan.pending
+                state = engine.store.get(tenant_id)
+                if state is not None and state.valid and state.checksum == pending.checksum:
+                    self.send_json({"revision": state.revision, "checksum": state.checksum,
+                                    "rolled_back_to": number, "changed": False})
+                    return
+                engine.recording.expect(tenant_id, pending.checksum, Source.ROLLBACK, actor)
+                waiter = engine.writes.waiter(tenant_id, pending.checksum)
+                try:
+                    await self.run(lambda: self._commit(history, plan, actor))
+                except WriteFailed as err:
+                    engine.writes.discard(tenant_id, pending.checksum, waiter)
+                    engine.recording.forget(tenant_id, pending.checksum)
+                    raise HTTPError(500, str(err)) from None
+            finally:
+                lock.release()
             try:
                 change = await engine.writes.wait(
                     waiter, tenant_id, pending.checksum, engine.settings.write_timeout_s)
@@ -181,20 +191,25 @@ class RollbackLogic(HistoryLogic):
         self.send_json({"revision": change.revision, "checksum": change.checksum,
                         "rolled_back_to": number, "changed": change.is_wire_change})
 
-    def _if_match(self, tenant_id: str) -> bool:
-        """``If-Match`` against the checksum in force; a mismatch answers 412 with the
-        current state and returns False."""
+    async def _if_match(self, tenant_id: str) -> bool:
+        """``If-Match`` against the file on disk (read under the locks; an invalid file counts
+        as the config in force); a mismatch answers 412 with the current state and returns
+        False."""
         wanted = self.request.headers.get("If-Match")
         if wanted is None:
             return True
         state = self.engine.store.get(tenant_id)
-        current = state.checksum if state is not None else None
-        tags = [tag.strip().removeprefix("W/").strip('"') for tag in wanted.split(",")]
-        if (current is not None and "*" in tags) or current in tags:
+        settings = self.engine.settings
+        on_disk: Current = await self.run(lambda: read_current(
+            self.engine.config_dir, tenant_id, max_file_bytes=settings.max_file_bytes))
+        current = on_disk.checksum or (state.checksum if state is not None else None)
+        if etag_matches(wanted, current):
             return True
-        self.send_json({"tenant_id": tenant_id,
-                        "revision": state.revision if state is not None else 0,
-                        "checksum": current,
+        last = await self.run(lambda: self.history().last(tenant_id))
+        revision = state.revision if state is not None else 0
+        if last is not None and last.checksum == current and current is not None:
+            revision = last.revision
+        self.send_json({"tenant_id": tenant_id, "revision": revision, "checksum": current,
                         "message": f"If-Match {wanted} does not match the current checksum "
                                    f"{current}", "reason": "precondition failed"}, 412)
         return False

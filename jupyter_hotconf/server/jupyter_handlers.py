@@ -27,6 +27,7 @@ from tornado.websocket import WebSocketHandler
 from .credentials import presented_token
 from .handlers import InfoLogic, SocketLogic, TenantLogic, TenantsLogic
 from .history_handlers import DiffLogic, RevisionLogic, RollbackLogic, TenantHistoryLogic
+from .write_handlers import TenantWriteLogic
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,11 @@ class HotconfJupyterMixin:
             return SecretAuthorizer()
         return super().authorizer  # type: ignore[misc]
 
+    def actor(self) -> str | None:
+        """Who writes (``actor`` of history entries and changes): the Jupyter user name."""
+        user = getattr(self, "current_user", None)
+        return getattr(user, "username", None) or None
+
 
 class JupyterSocket(
     HotconfJupyterMixin, SocketLogic, WebSocketMixin, WebSocketHandler, JupyterHandler
@@ -102,11 +108,29 @@ class JupyterTenants(HotconfJupyterMixin, TenantsLogic, APIHandler):
         self.serve()
 
 
-class JupyterTenant(HotconfJupyterMixin, TenantLogic, APIHandler):
+class JupyterTenant(HotconfJupyterMixin, TenantWriteLogic, TenantLogic, APIHandler):
+    """GET needs ``read`` on ``hotconf``; PATCH, PUT and DELETE need ``write`` (``@authorized``
+    maps the method to the action)."""
+
     @web.authenticated
     @authorized
-    def get(self, tenant_id: str) -> None:
-        self.serve(tenant_id)
+    async def get(self, tenant_id: str) -> None:
+        await self.serve_view(tenant_id)
+
+    @web.authenticated
+    @authorized
+    async def patch(self, tenant_id: str) -> None:
+        await self.patch_tenant(tenant_id)
+
+    @web.authenticated
+    @authorized
+    async def put(self, tenant_id: str) -> None:
+        await self.put_tenant(tenant_id)
+
+    @web.authenticated
+    @authorized
+    async def delete(self, tenant_id: str) -> None:
+        await self.delete_tenant(tenant_id)
 
 
 class JupyterInfo(HotconfJupyterMixin, InfoLogic, APIHandler):
@@ -139,10 +163,6 @@ class JupyterDiff(HotconfJupyterMixin, DiffLogic, APIHandler):
 
 class JupyterRollback(HotconfJupyterMixin, RollbackLogic, APIHandler):
     """POST needs ``write`` on ``hotconf`` (``@authorized`` maps POST to write)."""
-
-    def actor(self) -> str | None:
-        user = self.current_user
-        return getattr(user, "username", None) or None
 
     @web.authenticated
     @authorized

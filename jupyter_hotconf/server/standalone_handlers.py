@@ -22,6 +22,7 @@ from .credentials import presented_token
 from .handlers import InfoLogic, SocketLogic, TenantLogic, TenantsLogic, write_json_error
 from .history_handlers import DiffLogic, RevisionLogic, RollbackLogic, TenantHistoryLogic
 from .origins import OriginPolicy
+from .write_handlers import TenantWriteLogic
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,11 @@ class StandaloneMixin:
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         write_json_error(self, status_code, **kwargs)
 
+    def actor(self) -> str | None:
+        """The static token is one shared identity: ``"token"``; no token, no actor."""
+        engine: Any = getattr(self, "engine", None)
+        return "token" if engine is not None and engine.settings.token else None
+
 
 class StandaloneSocket(StandaloneMixin, SocketLogic, WebSocketHandler):
     """``/ws`` (the seed's endpoint) and ``/hotconf/ws``."""
@@ -87,10 +93,24 @@ class StandaloneTenants(StandaloneMixin, TenantsLogic, web.RequestHandler):
         self.serve()
 
 
-class StandaloneTenant(StandaloneMixin, TenantLogic, web.RequestHandler):
+class StandaloneTenant(StandaloneMixin, TenantWriteLogic, TenantLogic, web.RequestHandler):
+    """The token (when set) may read and write."""
+
     @token_authenticated
-    def get(self, tenant_id: str) -> None:
-        self.serve(tenant_id)
+    async def get(self, tenant_id: str) -> None:
+        await self.serve_view(tenant_id)
+
+    @token_authenticated
+    async def patch(self, tenant_id: str) -> None:
+        await self.patch_tenant(tenant_id)
+
+    @token_authenticated
+    async def put(self, tenant_id: str) -> None:
+        await self.put_tenant(tenant_id)
+
+    @token_authenticated
+    async def delete(self, tenant_id: str) -> None:
+        await self.delete_tenant(tenant_id)
 
 
 class StandaloneInfo(StandaloneMixin, InfoLogic, web.RequestHandler):
@@ -120,10 +140,6 @@ class StandaloneDiff(StandaloneMixin, DiffLogic, web.RequestHandler):
 
 
 class StandaloneRollback(StandaloneMixin, RollbackLogic, web.RequestHandler):
-    def actor(self) -> str | None:
-        """The static token is one shared identity: ``"token"``; no token, no actor."""
-        return "token" if self.engine.settings.token else None  # type: ignore[attr-defined]
-
     @token_authenticated
     async def post(self, tenant_id: str) -> None:
         await self.serve(tenant_id)

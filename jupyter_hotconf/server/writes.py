@@ -12,14 +12,24 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import TypeVar
 
+from jupyter_core.paths import jupyter_data_dir
+
 from ..core.store import Change, ChangeType
+from ..core.writelock import TenantLock, tenant_lock
 
 T = TypeVar("T")
 
 #: The store's changes that say "this content is in force now".
 _APPLIED = (ChangeType.CREATED, ChangeType.MODIFIED, ChangeType.DELETED, ChangeType.RECOVERED)
+
+
+def file_lock(config_dir: Path, history_path: Path | None, tenant_id: str) -> TenantLock:
+    """The cross-process write lock of a tenant: beside the history database (the default
+    one when history is off), shared with every process on this config dir."""
+    return tenant_lock(config_dir, tenant_id, history=history_path, data_dir=jupyter_data_dir())
 
 
 class WriteTimeout(Exception):
