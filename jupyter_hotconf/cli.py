@@ -1,4 +1,4 @@
-"""``jupyter-hotconf serve | watch | validate | history | diff | rollback`` — a thin
+"""``jupyter-hotconf serve | watch | validate | history | diff | rollback | set`` — a thin
 dispatcher.
 
 Each subcommand lives beside the code it drives and is imported only when chosen, so
@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "history": ("jupyter_hotconf.cli_history", "list a tenant's revisions and audit entries"),
     "diff": ("jupyter_hotconf.cli_history", "show what changed between two revisions"),
     "rollback": ("jupyter_hotconf.cli_history", "roll a tenant back to a revision (server)"),
+    "set": ("jupyter_hotconf.cli_set", "change values of a tenant's config (server or dir)"),
 }
 
 
