@@ -8,6 +8,11 @@ observer, ``on_change`` callback or live cell of any handle runs — so a live c
 revision N reads revision N through every handle (two providers each with its own socket
 let a cell re-run before the other provider had the change).
 
+Messages wait in the link's inbox until a dispatch step folds them, so a write of this
+kernel (``writeback.py``), which runs ON the main thread and cannot wait for a main-loop
+step, can wait on the inbox instead and fold its own change at once (``catch_up``); its
+callbacks are still deferred to the main loop (``docs/kernel.md``, read-your-writes).
+
 The registry is per process (a kernel is one process). ``release`` of the last handle stops
 the feed and forgets the link; the next handle opens a fresh one.
 """
@@ -18,7 +23,9 @@ import contextlib
 import json
 import logging
 import threading
+import time
 import urllib.request
+from collections import deque
 from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +33,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from ..core.follow import FollowerState, apply, rest_snapshot
-from ..core.messages import Message, Snapshot
+from ..core.messages import ConfigChanged, Message, Snapshot
 from .backoff import Backoff
 from .change import Change
 from .client import ConfigSocket, LinkStatus
@@ -79,6 +86,9 @@ class Link:
         self.feed: DirFeed | FileFeed | None = None
         self._first = threading.Event()
         self._first_snapshot: Snapshot | None = None
+        self._inbox: deque[Message] = deque()  # received, not folded yet
+        self._arrived = threading.Condition()
+        self._deferred: list[tuple[list[ConfigProvider], Change]] = []
 
     # -- lifecycle (registry) ----------------------------------------------------------------
     def start(self) -> Link:
@@ -154,18 +164,74 @@ class Link:
         if isinstance(message, Snapshot) and not self._first.is_set():
             self._first_snapshot = message
             self._first.set()
-        self.dispatcher.submit(self.fold, message)
+        with self._arrived:
+            self._inbox.append(message)
+            self._arrived.notify_all()
+        self.dispatcher.submit(self._drain)
 
     def _on_status(self, status: LinkStatus, error: str | None, attempts: int) -> None:
         self.dispatcher.submit(self._apply_all, None, status, error, attempts)
+
+    # -- read-your-writes, from a write on the main thread ------------------------------------
+    def catch_up(self, checksum: str | None, revision: int | None, timeout: float) -> bool:
+        """Wait (at most ``timeout`` s) until the feed has delivered the content with
+        ``checksum`` (or a revision at least ``revision``), then fold everything delivered so
+        far, here and now. The callbacks of what is folded run later, on the main loop, as
+        always. False: it did not arrive in time (nothing folded)."""
+        def reached(item: Message | FollowerState) -> bool:
+            if not isinstance(item, (Snapshot, ConfigChanged, FollowerState)):
+                return False
+            return (checksum is not None and item.checksum == checksum) or (
+                revision is not None and item.revision >= revision
+                and item.epoch is not None and item.epoch == self.state.epoch)
+
+        deadline = time.monotonic() + timeout
+        with self._arrived:
+            while not (reached(self.state) or any(map(reached, self._inbox))):
+                left = deadline - time.monotonic()
+                if left <= 0 or self.closed:
+                    return False
+                self._arrived.wait(left)
+        self.dispatcher.run(self._drain, True)
+        return True
+
+    def fold_now(self, message: Message) -> None:
+        """Fold ``message`` here and now (callbacks deferred), after what the feed delivered."""
+        self.dispatcher.run(self._drain, True, message)
 
     # -- on the main thread --------------------------------------------------------------------
     def fold(self, message: Message) -> None:
         """One dispatch step: fold ``message`` into the state, show it to every handle."""
         self._apply_all(message, self.status, self.error, self.attempts)
 
+    def _drain(self, defer: bool = False, extra: Message | None = None) -> None:
+        """Fold the inbox (then ``extra``). ``defer``: a write folding its own change; the
+        changes' callbacks go to the main loop instead of running inside the write."""
+        if not defer:
+            self._flush_deferred()
+        while True:
+            with self._arrived:
+                if self._inbox:
+                    message: Message | None = self._inbox.popleft()
+                else:
+                    message, extra = extra, None
+            if message is None:
+                break
+            self._apply_all(message, self.status, self.error, self.attempts, defer)
+            with self._arrived:
+                self._arrived.notify_all()
+        if defer and self._deferred:
+            self.dispatcher.submit(self._flush_deferred)
+
+    def _flush_deferred(self) -> None:
+        deferred, self._deferred = self._deferred, []
+        for handles, change in deferred:
+            for handle in handles:
+                handle._fire(change)
+
     def _apply_all(
-        self, message: Message | None, status: LinkStatus, error: str | None, attempts: int
+        self, message: Message | None, status: LinkStatus, error: str | None, attempts: int,
+        defer: bool = False,
     ) -> None:
         if self.closed:
             return
@@ -185,7 +251,10 @@ class Link:
                 for handle in handles:
                     handle._show(self)
         finally:
-            if change is not None:
+            if change is not None and defer:
+                self._deferred.append((handles, change))
+            elif change is not None:
+                self._flush_deferred()  # an earlier write's callbacks first: arrival order
                 for handle in handles:
                     handle._fire(change)
 
