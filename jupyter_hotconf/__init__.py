@@ -11,7 +11,10 @@ from typing import Any
 
 from ._version import __version__
 
-__all__ = ["ConfigProvider", "__version__"]
+__all__ = ["ConfigConflict", "ConfigProvider", "ConfigReadOnly", "ConfigRejected",
+           "ConfigWriteError", "__version__"]
+#: the write-back errors (``cfg.set`` & co.), importable without importing the kernel side
+_WRITE_ERRORS = ("ConfigConflict", "ConfigReadOnly", "ConfigRejected", "ConfigWriteError")
 
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
@@ -43,4 +46,8 @@ def __getattr__(name: str) -> Any:
         from .kernel.provider import ConfigProvider
 
         return ConfigProvider
+    if name in _WRITE_ERRORS:
+        from .kernel import write_errors
+
+        return getattr(write_errors, name)
     raise AttributeError(name)

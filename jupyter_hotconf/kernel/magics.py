@@ -4,6 +4,7 @@
     %hotconf --status                   # a table of every link (tenant and source)
     %hotconf history acme --limit 20    # the tenant's history as a table
     %hotconf diff acme 3 5              # old → new per changed path (5: default current)
+    %hotconf set acme pricing.discount=0.2 name="Acme Co"   # write-back, one revision
     %%hotconf live acme                 # the cell re-runs in place on every change
     print(cfg["pricing"]["discount"])
     %%hotconf live acme globex          # ... on every change of either tenant
@@ -28,6 +29,7 @@ from ..core.tenants import ConfigLayout
 from .discovery import DiscoveryError, Source, discover
 from .live import LiveCell
 from .provider import ConfigProvider, close_all, providers
+from .view import split_path
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +63,31 @@ def list_tenants(source: Source) -> list[str]:
 
 HISTORY_WORDS = ("history", "diff")
 USAGE = ("cfg = %hotconf TENANT [--url U] [--token T] | --status | "
-         "history TENANT [--limit N] | diff TENANT A [B]")
+         "history TENANT [--limit N] | diff TENANT A [B] | set TENANT PATH=VALUE …")
+
+
+def assignments_patch(items: list[str]) -> dict[str, Any]:
+    """``["a.b=1", "a.c=x"]`` → the merge patch ``{"a": {"b": 1, "c": "x"}}``, as
+    ``jupyter-hotconf set`` reads them: VALUE parsed as JSON, else a string (``null``
+    removes the key); PATH dotted or a JSON pointer."""
+    patch: dict[str, Any] = {}
+    for item in items:
+        raw_path, sep, raw_value = item.partition("=")
+        parts = [str(p) for p in split_path(raw_path)]
+        if not sep or not parts or "" in parts:
+            raise ValueError(f"%hotconf set: {item!r}: expected PATH=VALUE, e.g. "
+                             "pricing.discount=0.2")
+        try:
+            value: Any = json.loads(raw_value)
+        except ValueError:
+            value = raw_value
+        node = patch
+        for part in parts[:-1]:
+            if not isinstance(node.get(part), dict):
+                node[part] = {}
+            node = node[part]
+        node[parts[-1]] = value
+    return patch
 
 
 @magics_class
@@ -102,6 +128,9 @@ class HotconfMagics(Magics):
         if words and words[0] in HISTORY_WORDS and len(words) > 1:
             self.show_history(words, args)
             return None
+        if words and words[0] == "set" and len(words) > 1:
+            self.write(words[1], words[2:], args)
+            return None
         if len(words) != 1:
             raise ValueError(f"usage: {USAGE}")
         key = (words[0], args.url, args.token, args.config_dir)
@@ -132,6 +161,17 @@ class HotconfMagics(Magics):
         a, b = int(numbers[0]), int(numbers[1]) if len(numbers) == 2 else None
         display(cfg.diff(a, b))  # type: ignore[no-untyped-call]
 
+    def write(self, tenant: str, items: list[str], args: argparse.Namespace) -> None:
+        """``set TENANT PATH=VALUE …``: one conditional write (``cfg.update``) of them all
+        through the tenant's provider; its errors (``ConfigConflict`` …) are raised."""
+        if not items:
+            raise ValueError(f"usage: %hotconf set TENANT PATH=VALUE [PATH=VALUE …]\n{USAGE}")
+        patch = assignments_patch(items)
+        cfg = self.provider(tenant, args.url, args.token, args.config_dir)
+        revision = cfg.update(patch)
+        if not args.quiet:
+            print(f"hotconf: {cfg.tenant_id!r} {' '.join(items)} → revision {revision}")
+
     def show_status(self) -> None:
         """One row per link (the providers of a tenant and source share it), and one per
         fixed-config provider."""
@@ -139,7 +179,7 @@ class HotconfMagics(Magics):
                 "source")
         first: dict[int, tuple[ConfigProvider, int]] = {}
         for p in providers():
-            key = id(p.link) if p.link is not None else id(p)
+            key = id(p.shared_link) if p.shared_link is not None else id(p)
             seen = first.get(key)
             first[key] = (seen[0], seen[1] + 1) if seen else (p, 1)
         rows = [

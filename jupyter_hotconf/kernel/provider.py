@@ -4,6 +4,8 @@
     cfg["pricing"]["discount"]          # read-only views
     @cfg.on_change(path="/pricing")     # runs on the kernel's main thread, between cells
     def show(change): print(change.changed_paths)
+    cfg.set("pricing.discount", 0.2)    # write-back (writeback.py): the new revision, and
+                                        # cfg.config already holds it
 
 A provider is a handle onto the kernel's one ``Link`` for its tenant and source (``link.py``):
 the link owns the feed and the follower state and, in one dispatch step on the main thread,
@@ -19,7 +21,7 @@ import os
 import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from traitlets import Any as AnyTrait
 from traitlets import Bool, Dict, Enum, HasTraits, Instance, Int, Unicode
@@ -32,6 +34,10 @@ from .history import RollbackResult, open_backend
 from .history_view import ConfigDiff, HistoryEntries, RevisionConfig
 from .link import Link, LinkOptions, acquire, release
 from .view import ConfigView, lookup, split_path
+
+if TYPE_CHECKING:
+    from .binding import WidgetBinding
+    from .writeback import Edit
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +83,8 @@ class ConfigProvider(HasTraits):
     last_change = Unicode(None, allow_none=True)
     mode = Unicode("dev")
     source = AnyTrait(None, allow_none=True)
+    #: why the last write of a ``cfg.link``-ed widget was refused (None after a good write)
+    write_error = Unicode(None, allow_none=True)
 
     def __init__(
         self,
@@ -157,7 +165,7 @@ class ConfigProvider(HasTraits):
         )
 
     @property
-    def link(self) -> Link | None:
+    def shared_link(self) -> Link | None:
         """The link this handle shares (None for a fixed ``config=`` or once closed)."""
         return self._link
 
@@ -218,6 +226,45 @@ class ConfigProvider(HasTraits):
         arrives as a normal change."""
         with open_backend(self.tenant_id, self.source, self._link) as backend:
             return backend.rollback(revision)
+
+    # -- write-back (writeback.py, imported on first use: it needs the format libraries) ------
+    def set(self, path: str | Sequence[str | int], value: Any) -> int:
+        """Write ``value`` at ``path`` (``"a.b"``, ``"/a/b"`` or a tuple) of the tenant's own
+        file, if the config is still the one this provider holds; returns the new revision,
+        with ``cfg.config`` already holding it. ``ConfigConflict`` (it changed meanwhile),
+        ``ConfigRejected`` (invalid result: ``.pointer``, ``.message``), ``ConfigReadOnly``."""
+        from .writeback import set_edit
+
+        return self._write(set_edit(self.tenant_id, path, value))
+
+    def update(self, patch: dict[str, Any]) -> int:
+        """Apply a JSON Merge Patch (RFC 7396: ``None`` removes a key) to the tenant's own
+        file; otherwise as ``set``."""
+        from .writeback import update_edit
+
+        return self._write(update_edit(patch))
+
+    def delete(self, path: str | Sequence[str | int]) -> int:
+        """Remove ``path`` from the tenant's own file; otherwise as ``set``."""
+        from .writeback import delete_edit
+
+        return self._write(delete_edit(self.tenant_id, path))
+
+    def link(self, path: str | Sequence[str | int], widget: Any, *,
+             debounce_ms: int = 300) -> WidgetBinding:
+        """Link ``widget.value`` and ``path`` both ways: the widget's changes are written
+        (after ``debounce_ms`` of quiet), the config's move the widget, a refused write puts
+        the widget back and sets ``write_error`` (the indicator shows it). ``.unlink()``."""
+        from .binding import WidgetBinding
+
+        return WidgetBinding(self, path, widget, debounce_ms=debounce_ms)
+
+    def _write(self, edit: Edit) -> int:
+        from .writeback import perform
+
+        revision = perform(self._link, self.tenant_id, edit, self.mode)
+        self.write_error = None
+        return revision
 
     # -- control ---------------------------------------------------------------------------------
     def reload(self) -> None:

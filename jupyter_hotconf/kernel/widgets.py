@@ -8,6 +8,7 @@ take any object with a provider's traits (``ProviderLike``), so this module neve
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import sys
@@ -58,8 +59,10 @@ STYLES: dict[str, tuple[str, str, str]] = {
     LinkStatus.DISABLED: ("\u25cb", "#757575", "Static"),
 }
 INVALID = ("⚠", "#c62828", "Invalid config")
+REFUSED = ("⚠", "#ef6c00", "Write refused")
 #: provider traits the indicator redraws on
-WATCHED = ["status", "revision", "valid", "config_error", "error", "reconnect_attempts", "mode"]
+WATCHED = ["status", "revision", "valid", "config_error", "error", "reconnect_attempts", "mode",
+           "write_error"]
 
 
 def status_parts(p: ProviderLike) -> tuple[str, str, str, str]:
@@ -73,6 +76,9 @@ def status_parts(p: ProviderLike) -> tuple[str, str, str, str]:
         err = p.config_error or {}
         where = ":".join(str(err[k]) for k in ("file", "line") if err.get(k) is not None)
         detail += f" · {where}: {err.get('message', '')}"
+    elif getattr(p, "write_error", None):  # a cfg.link-ed widget's write (binding.py)
+        icon, colour, label = REFUSED
+        detail += f" · {getattr(p, 'write_error', '')}"
     elif p.error:
         detail += f" · {p.error}"
     return icon, colour, label, detail
@@ -93,7 +99,7 @@ def status_text(p: ProviderLike) -> str:
 
 
 def in_error(p: ProviderLike) -> bool:
-    return p.status == LinkStatus.ERROR or not p.valid
+    return p.status == LinkStatus.ERROR or not p.valid or bool(getattr(p, "write_error", None))
 
 
 class ConfigUpdateIndicator(widgets.HTML):  # type: ignore[misc]
@@ -125,7 +131,8 @@ class ConfigUpdateIndicator(widgets.HTML):  # type: ignore[misc]
         self.layout.display = "none" if hidden else None
 
     def close(self) -> None:
-        self.provider.unobserve(self._refresh, WATCHED)
+        with contextlib.suppress(ValueError):  # closed already (``close()``, then ``__del__``)
+            self.provider.unobserve(self._refresh, WATCHED)
         super().close()
 
 

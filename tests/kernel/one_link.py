@@ -42,7 +42,7 @@ def run_scenario(
     count when given)."""
     k.run(SETUP)
     assert feeds(k) == 2  # one per tenant, though acme has two handles (three soon)
-    assert k.text("print(cfg.link is other.link)").strip() == "True"
+    assert k.text("print(cfg.shared_link is other.shared_link)").strip() == "True"
     if server_links is not None:
         assert server_links() == 2
     live = k.run(LIVE)
@@ -74,7 +74,8 @@ def run_scenario(
     assert feeds(k) == 2
     k.run("%hotconf acme --close")  # the magic's handle (cfg, and the live cell's acme)
     assert feeds(k) == 1
-    assert k.text("print(globex.link is not None and not globex.link.closed)").strip() == "True"
+    alive = "globex.shared_link is not None and not globex.shared_link.closed"
+    assert k.text(f"print({alive})").strip() == "True"
     if server_links is not None:
         _wait(server_links, 1)
     k.run("globex.close()")

@@ -181,7 +181,7 @@ def test_two_handles_share_one_socket_and_the_last_close_ends_it(fake: FakeHotco
     b = ConfigProvider("acme", url=fake.base_url, token="s3cret")
     seen = Recorder()
     try:
-        assert a.link is b.link and fake.connects == 1
+        assert a.shared_link is b.shared_link and fake.connects == 1
         assert len([t for t in hotconf_threads() if t.name.startswith("hotconf-socket-")]) == 1
         a.on_change(lambda c: seen((c.revision, b.revision, b.get("pricing.discount"))))
         for rev in (2, 3, 4):

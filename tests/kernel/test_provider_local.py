@@ -151,7 +151,7 @@ def test_two_handles_of_a_tenant_share_one_watcher_and_one_state(hotconf_dir: Pa
     b = ConfigProvider("acme", config_dir=hotconf_dir, debounce_ms=20)
     seen = Recorder()
     try:
-        assert a.link is b.link and a.link is not None
+        assert a.shared_link is b.shared_link and a.shared_link is not None
         assert our_threads().count("hotconf-watcher") == 1
         a.on_change(lambda c: seen(("a", c.revision, b.revision, b.get("pricing.discount"))))
         b.on_change(lambda c: seen(("b", c.revision, a.revision, a.get("pricing.discount"))))
@@ -165,14 +165,14 @@ def test_two_handles_of_a_tenant_share_one_watcher_and_one_state(hotconf_dir: Pa
         assert all(x[1] == x[2] for x in rows), rows  # the other handle was never behind
         assert all(x[1] == x[2] for x in seen.items if x[0] == "observe-b"), seen.items
         a.close()
-        assert a.closed and not b.closed and b.link is not None and not b.link.closed
+        assert a.closed and not b.closed and b.shared_link is not None and not b.shared_link.closed
         assert our_threads().count("hotconf-watcher") == 1
         write_json(hotconf_dir / "private" / "acme.json", {"pricing": {"discount": 0.5}})
         seen.wait_for(lambda items: items[-1][:2] == ("b", 5),
                       what="the remaining handle still follows")
         assert b.get("pricing.discount") == 0.5
         assert a.get("pricing.discount") == 0.4 and a.revision == 4  # closed: not updated
-        link = b.link
+        link = b.shared_link
     finally:
         a.close()
         b.close()
@@ -183,7 +183,7 @@ def test_different_options_or_tenants_get_their_own_link(hotconf_dir: Path) -> N
     with ConfigProvider("acme", config_dir=hotconf_dir, debounce_ms=20) as a, \
             ConfigProvider("globex", config_dir=hotconf_dir, debounce_ms=20) as g, \
             ConfigProvider("acme", config_dir=hotconf_dir, debounce_ms=30) as slow:
-        assert len({id(a.link), id(g.link), id(slow.link)}) == 3
+        assert len({id(a.shared_link), id(g.shared_link), id(slow.shared_link)}) == 3
         assert our_threads().count("hotconf-watcher") == 3
 
 
