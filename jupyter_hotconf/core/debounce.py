@@ -39,6 +39,10 @@ class Debouncer(Generic[K]):
         self._keys: set[K] = set()
         self._first: float | None = None
         self._last: float | None = None
+        self._started: float | None = None  # the batch's first event; force() leaves it
+        #: Clock time of the first event of the batch last taken (None: not yet), so whoever
+        #: applies that batch can time first event → applied.
+        self.taken_started: float | None = None
 
     def add(self, keys: Iterable[K]) -> bool:
         """Record an event touching ``keys``; returns whether anything was added."""
@@ -47,7 +51,7 @@ class Debouncer(Generic[K]):
             return False
         now = self._clock()
         if self._first is None:
-            self._first = now
+            self._first = self._started = now
         self._last = now
         self._keys |= keys
         return True
@@ -78,5 +82,6 @@ class Debouncer(Generic[K]):
     def take(self) -> set[K]:
         """The pending keys regardless of timing (used on stop and for forced rescans)."""
         keys, self._keys = self._keys, set()
-        self._first = self._last = None
+        self.taken_started = self._started
+        self._first = self._last = self._started = None
         return keys

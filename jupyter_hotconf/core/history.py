@@ -229,6 +229,11 @@ class HistoryStore:
 
     # ------------------------------------------------------------------ queries
 
+    def entry_count(self) -> int:
+        """Entries of every tenant kept now (after retention)."""
+        with self._read() as db:
+            return int(db.execute("SELECT count(*) FROM entries").fetchone()[0])
+
     def last(self, tenant_id: str) -> LastRevision | None:
         """The tenant's latest revision and checksum (None: never recorded)."""
         tenant_id = validate_tenant_id(tenant_id)

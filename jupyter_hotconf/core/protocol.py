@@ -48,6 +48,7 @@ class CloseCode(enum.IntEnum):
     POLICY = 1008  # flood, bad frame
     TOO_BIG = 1009  # inbound frame over max_message_size
     BAD_TENANT = 4400
+    TOKEN_EXPIRED = 4401  # a JWT's exp passed on an open socket (docs/operations.md)
     FORBIDDEN = 4403
     HEARTBEAT_TIMEOUT = 4408
     SLOW_CONSUMER = 4413

@@ -55,6 +55,7 @@ class ErrorTally:
         self._wall = wall
         self._lock = threading.Lock()  # written by the worker, read by a server's loop
         self._errors: dict[tuple[str, str], Recurring] = {}
+        self.total = 0  # every failure, distinct or not (a counter for metrics)
 
     def failed(self, scope: str, what: str, exc: BaseException) -> None:
         """Record ``exc``; ``what`` says, for a person, what failed and what happens now."""
@@ -62,6 +63,7 @@ class ErrorTally:
         key = (scope, message)
         now = self._clock()
         with self._lock:
+            self.total += 1
             seen = self._errors.pop(key, None)
             if seen is None:
                 if len(self._errors) >= MAX_ERRORS:

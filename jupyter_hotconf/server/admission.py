@@ -32,6 +32,7 @@ class Refusal:
     code: CloseCode
     reason: str
     retry_after: int | None = None
+    kind: str = "refused"  # the hotconf_refusals_total reason: tenant, limit, rate, …
 
 
 class Admission:
@@ -57,7 +58,8 @@ class Admission:
         lim = self.limits
         for tenant in sorted(sub.tenants):
             if not tenant_allowed(tenant, lim.allowed_tenants):
-                return Refusal(403, CloseCode.FORBIDDEN, f"tenant {tenant!r} is not allowed")
+                return Refusal(403, CloseCode.FORBIDDEN, f"tenant {tenant!r} is not allowed",
+                               kind="tenant")
         if lim.max_connections and open_now >= lim.max_connections:
             return self._busy(f"server is at max_connections ({lim.max_connections})")
         per_tenant = lim.max_connections_per_tenant
@@ -73,6 +75,7 @@ class Admission:
                 CloseCode.TOO_MANY,
                 f"more than {rate_s:g} connects per second from {peer}",
                 max(1, math.ceil(1 / rate_s)),
+                kind="rate",
             )
         return None
 
@@ -82,7 +85,7 @@ class Admission:
         self._buckets = {p: b for p, b in self._buckets.items() if b[1] > stale}
 
     def _busy(self, reason: str) -> Refusal:
-        return Refusal(429, CloseCode.TOO_MANY, reason, self.limits.retry_after_s)
+        return Refusal(429, CloseCode.TOO_MANY, reason, self.limits.retry_after_s, kind="limit")
 
     def _take_token(self, peer: str) -> bool:
         rate = self.limits.max_connects_per_second

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from .._version import __version__
 from ..core.store import Change, ConfigStore, TenantState
 from ..core.tenants import tenant_allowed
 from ..core.watcher import FileWatcher
+from . import metrics
 from .broker import Broker, LocalBroker
 from .events import ChangeEvents
 from .hub import ConfigHub
@@ -59,6 +61,7 @@ class HotConfEngine:
         self.recording = HistoryRecording(settings, self.config_dir)
         self.writes = WriteCoordinator()
         self._loop: IOLoop | None = None
+        self._timed: float | None = None  # the batch start last timed (worker thread)
         self.started = False
 
     def start(self) -> None:
@@ -75,6 +78,7 @@ class HotConfEngine:
             self.recording.starting = False
         self.hub.start()
         self.started = True
+        metrics.track(self)
         log.info(
             "hotconf: watching %s (%s watcher, mode %s, %d tenants)",
             self.config_dir,
@@ -84,21 +88,35 @@ class HotConfEngine:
         )
 
     def _on_changes(self, changes: list[Change]) -> None:
-        """Watcher thread → loop thread."""
+        """Watcher thread → loop thread (counted and timed here, where they are applied)."""
+        applied = time.monotonic()
+        # The watcher's debouncer knows when the batch it handed over began; a batch is
+        # timed once (a later re-read or reconcile pass sees the same start again).
+        started = getattr(getattr(self.watcher, "_debouncer", None), "taken_started", None)
+        if started is not None and started != self._timed:
+            self._timed = started
+            metrics.RELOAD_DURATION.observe(applied - started)
+        for change in changes:
+            metrics.changed(change.change_type.value, change.tenant_id)
         loop = self._loop
         if loop is not None:
-            loop.add_callback(self.publish, changes)
+            loop.add_callback(self.publish, changes, applied)
 
-    def publish(self, changes: list[Change]) -> None:
+    def publish(self, changes: list[Change], applied: float | None = None) -> None:
+        """Publish on the loop thread; ``applied`` (``time.monotonic()`` when the store
+        applied them) starts the hub's delivery timing, else the publish does."""
         for change in changes:
+            self.hub.applied_at = applied if applied is not None else time.monotonic()
             self.broker.publish(change)
             self.writes.applied(change)
+        self.hub.applied_at = None
 
     async def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
         """Close every socket and stop the watcher, within ``timeout`` seconds."""
         if not self.started:
             return
         self.started = False
+        metrics.untrack(self)
         self.hub.stop()
         # A thread of our own rather than the loop's default executor, whose idle worker
         # would outlive the server (pytest-jupyter runs many servers in one process).

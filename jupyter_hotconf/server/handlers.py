@@ -8,6 +8,7 @@ one-liner calling ``serve``. ``scripts/check_auth.py`` fails CI if one is not de
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Mapping
@@ -20,7 +21,8 @@ from tornado.web import HTTPError
 from ..core.errors import InvalidTenant
 from ..core.protocol import CloseCode
 from ..core.store import TenantState
-from ..core.tenants import validate_tenant_id
+from ..core.tenants import tenant_allowed, validate_tenant_id
+from . import metrics
 from .admission import Refusal
 from .engine import HotConfEngine
 from .hub import Connection
@@ -71,6 +73,23 @@ class HotconfLogic:
 
     def initialize(self, engine: HotConfEngine) -> None:
         self.engine = engine
+
+    def read_scope(self) -> tuple[str, ...] | None:
+        """Globs of the tenants this request's credential may read; None = every allowed
+        one. The standalone base narrows it by a JWT's scopes."""
+        return None
+
+    def may_read(self, tenant_id: str) -> bool:
+        scope = self.read_scope()
+        return scope is None or tenant_allowed(tenant_id, scope)
+
+    def on_finish(self) -> None:
+        """Count every write (rollback, PATCH/PUT/DELETE) by how it ended, in both apps."""
+        method = self.request.method or ""
+        if method in _WRITE_METHODS:
+            handler: Any = self
+            metrics.count_write(write_result(handler.get_status()))
+        super().on_finish()  # type: ignore[misc]
 
     def send_json(self, body: Any, status: int = 200) -> None:
         handler: Any = self
@@ -128,6 +147,7 @@ class SocketLogic(HotconfLogic):
         refusal = self.origin_refusal() or self._admit(query)
         if refusal is None:
             return True
+        metrics.refused(refusal.kind)
         log.info("hotconf: refused %s: %s", self.request.remote_ip, refusal.reason)
         if v2:
             self._refusal = refusal
@@ -139,10 +159,22 @@ class SocketLogic(HotconfLogic):
         try:
             self._sub = parse_subscription(query)
         except InvalidTenant as err:
-            return Refusal(400, CloseCode.BAD_TENANT, str(err))
+            return Refusal(400, CloseCode.BAD_TENANT, str(err), kind="bad_request")
         except BadQuery as err:
-            return Refusal(400, CloseCode.BAD_TENANT, err.reason)
+            return Refusal(400, CloseCode.BAD_TENANT, err.reason, kind="bad_request")
+        scope = self.read_scope()
+        if scope is not None:
+            for tenant in sorted(self._sub.tenants):
+                if not tenant_allowed(tenant, scope):
+                    return Refusal(403, CloseCode.FORBIDDEN,
+                                   f"the token may not read tenant {tenant!r}", kind="scope")
+            self._sub = dataclasses.replace(self._sub, readable=scope)
         return self.engine.hub.admit(self.request.remote_ip or "", self._sub)
+
+    def token_expires(self) -> float | None:
+        """When this socket's credential expires (seconds since the epoch), None = never;
+        the hub's sweep then closes it ``TOKEN_EXPIRED``."""
+        return None
 
     def open(self, *args: Any, **kwargs: Any) -> None:
         socket: Any = self
@@ -150,7 +182,8 @@ class SocketLogic(HotconfLogic):
             refusal = self._refusal or Refusal(400, CloseCode.BAD_TENANT, "no subscription")
             socket.close(int(refusal.code), refusal.reason[:120])
             return
-        result = self.engine.hub.register(socket, self._sub, self.request.remote_ip or "")
+        result = self.engine.hub.register(socket, self._sub, self.request.remote_ip or "",
+                                          self.token_expires())
         if isinstance(result, Refusal):
             socket.close(int(result.code), result.reason[:120])
             return
@@ -189,7 +222,8 @@ class TenantsLogic(HotconfLogic):
     """``GET api/tenants`` → ``[{tenant_id, revision, checksum, valid, error}]``."""
 
     def serve(self) -> None:
-        self.send_json([state_json(s, config=False) for s in self.engine.tenants()])
+        self.send_json([state_json(s, config=False) for s in self.engine.tenants()
+                        if self.may_read(s.tenant_id)])
 
 
 class TenantLogic(HotconfLogic):
@@ -221,6 +255,18 @@ class InfoLogic(HotconfLogic):
 
     def serve(self) -> None:
         self.send_json(self.engine.info())
+
+
+_WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_WRITE_RESULTS = {401: "forbidden", 403: "forbidden", 404: "not_found", 409: "conflict",
+                  412: "conflict", 422: "invalid", 504: "timeout"}
+
+
+def write_result(status: int) -> str:
+    """The ``hotconf_writes_total`` result of a write answered with ``status``."""
+    if status < 300:
+        return "ok"
+    return _WRITE_RESULTS.get(status, "error" if status >= 500 else "bad_request")
 
 
 def write_json_error(handler: Any, status_code: int, **kwargs: Any) -> None:

@@ -24,7 +24,7 @@ from ..core.errors import ProtocolError
 from ..core.protocol import CloseCode, MessageKind
 from ..core.store import Change, ConfigStore
 from ..core.tenants import tenant_allowed
-from . import fastwrite
+from . import fastwrite, metrics
 from .admission import Admission, Refusal
 from .broker import Broker
 from .limits import HubLimits
@@ -53,8 +53,8 @@ class Connection:
     """The hub's record of one open socket; slots keep thousands of them small."""
 
     __slots__ = (
-        "closed", "last_seen", "peer", "pending", "plain", "socket", "sub", "window",
-        "window_start",
+        "closed", "expires", "last_seen", "peer", "pending", "plain", "socket", "sub",
+        "window", "window_start",
     )
 
     def __init__(
@@ -74,6 +74,7 @@ class Connection:
         self.window_start = now
         self.window = 0  # inbound frames since window_start
         self.closed = False
+        self.expires: float | None = None  # hub clock time its token expires (sweep closes)
 
     def __repr__(self) -> str:
         return f"<Connection {self.peer} {self.sub.describe()}>"
@@ -105,6 +106,9 @@ class ConfigHub:
         self.fast_path = True
         self._sweeper: PeriodicCallback | None = None
         self._last_sweep: float | None = None
+        #: ``time.monotonic()`` when the change being published was applied (set by the
+        #: engine around a publish), so a broadcast times applied → last subscriber written.
+        self.applied_at: float | None = None
         self._unsubscribe = broker.subscribe(self._deliver)
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -134,13 +138,18 @@ class ConfigHub:
         return len(self._by_tenant.get(tenant_id, ()))
 
     # -- registration ------------------------------------------------------------------
-    def register(self, socket: Socket, sub: Subscription, peer: str) -> Connection | Refusal:
+    def register(self, socket: Socket, sub: Subscription, peer: str,
+                 expires: float | None = None) -> Connection | Refusal:
         """Add an open socket (re-checking the limits a concurrent handshake may have
-        taken) and send its Snapshots under protocol=2."""
+        taken) and send its Snapshots under protocol=2. ``expires`` (seconds since the
+        epoch): the sweep closes it ``TOKEN_EXPIRED`` once that time has passed."""
         refusal = self.admit(peer, sub, rate=False)
         if refusal is not None:
+            metrics.refused(refusal.kind)
             return refusal
         conn = Connection(socket, sub, peer, self.clock(), fastwrite.plain_stream(socket))
+        if expires is not None:
+            conn.expires = conn.last_seen + (expires - time.time())
         self.connections.add(conn)
         for tenant in sub.tenants:
             self._by_tenant.setdefault(tenant, set()).add(conn)
@@ -148,8 +157,10 @@ class ConfigHub:
             self._wildcard.add(conn)
         log.info("hotconf: %s follows %s (%d open)", peer, sub.describe(), len(self.connections))
         if sub.v2:
-            for frame in self.snapshots(sub):
+            frames = self.snapshots(sub)
+            for frame in frames:
                 self.send(conn, frame)
+            metrics.sent(len(frames))
         return conn
 
     def unregister(self, conn: Connection) -> None:
@@ -185,7 +196,8 @@ class ConfigHub:
         tenants = set(sub.tenants)
         if sub.wildcard:
             tenants.update(
-                t for t in self.store.tenant_ids() if tenant_allowed(t, self.limits.allowed_tenants)
+                t for t in self.store.tenant_ids()
+                if tenant_allowed(t, self.limits.allowed_tenants) and sub.may_follow(t)
             )
         epoch, mode = self.store.epoch, self.limits.mode
         messages = [
@@ -196,7 +208,8 @@ class ConfigHub:
     def receivers(self, tenant_id: str) -> list[Connection]:
         found = list(self._by_tenant.get(tenant_id, ()))
         if self._wildcard and tenant_allowed(tenant_id, self.limits.allowed_tenants):
-            found.extend(c for c in self._wildcard if tenant_id not in c.sub.tenants)
+            found.extend(c for c in self._wildcard
+                         if tenant_id not in c.sub.tenants and c.sub.may_follow(tenant_id))
         return found
 
     @staticmethod
@@ -214,6 +227,7 @@ class ConfigHub:
     def broadcast(self, change: Change) -> int:
         """Send ``change`` to its tenant's followers, encoding each frame variant once.
         Returns how many sockets it was written to."""
+        start = time.monotonic()
         frames: dict[tuple[bool, tuple[str, ...]], tuple[bytes, bytes] | None] = {}
         sent = 0
         for conn in self.receivers(change.tenant_id):
@@ -224,6 +238,9 @@ class ConfigHub:
             encoded = frames[variant]
             if encoded is not None:
                 sent += self.send(conn, *encoded)
+        if sent:  # one observation and one increment per broadcast, not per socket
+            metrics.DELIVERY_DURATION.observe(time.monotonic() - (self.applied_at or start))
+            metrics.sent(sent)
         log.info(
             "hotconf broadcast: tenant=%s change=%s revision=%d receivers=%d",
             change.tenant_id,
@@ -272,6 +289,7 @@ class ConfigHub:
         ``max_pending_bytes``."""
         limit = self.limits.max_pending_bytes
         if limit and pending and pending + size > limit:
+            metrics.count("hotconf_slow_consumer_closes")
             self.close(
                 conn,
                 CloseCode.SLOW_CONSUMER,
@@ -324,8 +342,8 @@ class ConfigHub:
         except ProtocolError as err:
             self.close(conn, CloseCode.POLICY, f"bad frame: {err}"[:120])
             return
-        if kind is MessageKind.PING:
-            self.send(conn, PONG_FRAME)
+        if kind is MessageKind.PING and self.send(conn, PONG_FRAME):
+            metrics.sent(1)
 
     def sweep(self) -> None:
         """The one heartbeat: close the silent, ping the rest ("Ping" + a protocol ping,
@@ -338,6 +356,7 @@ class ConfigHub:
         interval = self.limits.heartbeat_interval_s
         stall = max(0.0, now - previous - interval) if previous is not None else 0.0
         timeout = self.limits.heartbeat_timeout_s + stall
+        pinged = 0
         for conn in list(self.connections):
             silent = now - conn.last_seen
             if silent > timeout:
@@ -347,12 +366,17 @@ class ConfigHub:
                     f"heartbeat timeout: nothing received for {silent:.1f}s",
                 )
                 continue
+            if conn.expires is not None and now >= conn.expires:
+                self.close(conn, CloseCode.TOKEN_EXPIRED, "token expired")
+                continue
             stream = self._fast_stream(conn)
             if stream is not None:
-                self._write_fast(conn, stream, BEAT_WIRE)
+                pinged += self._write_fast(conn, stream, BEAT_WIRE)
             elif self.send(conn, PING_FRAME):
+                pinged += 1
                 try:
                     conn.socket.ping(b"")
                 except WebSocketClosedError:
                     self.unregister(conn)
+        metrics.sent(pinged)
         self.admission.forget_idle()

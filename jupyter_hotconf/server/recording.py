@@ -9,6 +9,7 @@ one config dir broadcast the same numbers; the store only takes them (``Revision
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from pathlib import Path
@@ -49,6 +50,7 @@ class HistoryRecording:
         self.history: HistoryStore | None = None
         self.error: str | None = None
         self.starting = False
+        self.entries = 0  # entries in the database, for hotconf_history_entries
         self._lock = threading.Lock()
         self._expected: dict[tuple[str, str | None], tuple[Source, str | None]] = {}
 
@@ -66,6 +68,7 @@ class HistoryRecording:
         try:
             self.history = HistoryStore(self.path, **self.settings.history_options())
             self.history.prune()  # a lowered limit takes effect at start
+            self.entries = self.history.entry_count()
         except HistoryUnavailable as exc:
             self.error = str(exc)
             self.history = None
@@ -115,6 +118,13 @@ class HistoryRecording:
         history = self.history
         if history is None:
             return None
+        assigned = self._assign(history, change, result)
+        with contextlib.suppress(HistoryUnavailable):  # _assign has said why
+            self.entries = history.entry_count()  # on the watcher's thread, as recording
+        return assigned
+
+    def _assign(self, history: HistoryStore, change: Change,
+                result: LoadResult) -> Assigned | None:
         tenant = change.tenant_id
         default = Source.STARTUP if self.starting else Source.WATCHER
         with self._lock:

@@ -185,6 +185,12 @@ class HotConfSettings(Configurable):
         "Default 10; must be > 0.",
     ).tag(config=True)
 
+    metrics_per_tenant = Bool(
+        False,
+        help="Label hotconf_changes_total and hotconf_tenants with the tenant id (one series "
+        "per tenant: mind the cardinality with many tenants). Default off.",
+    ).tag(config=True)
+
     @default("read_only")
     def _read_only_default(self) -> bool:
         return bool(self.mode == "prod")
@@ -266,6 +272,40 @@ class StandaloneSettings(HotConfSettings):
         False, help="Allow a non-loopback bind without a token (anyone on the network reads "
         "every allowed tenant's config)."
     ).tag(config=True)
+
+    jwt_secret = Unicode(
+        help="Accept JSON Web Tokens signed with this HS256 secret as bearer tokens, scoped by "
+        "their `hotconf` claim (docs/operations.md). Default: $HOTCONF_JWT_SECRET, else none. "
+        "Not together with --jwt-public-key.",
+    ).tag(config=True)
+
+    jwt_public_key = Unicode(
+        "",
+        help="Path of a PEM public key (RSA for RS256, EC for ES256): accept JSON Web Tokens "
+        "signed with its private key. Default none. Not together with --jwt-secret.",
+    ).tag(config=True)
+
+    jwt_audience = Unicode(
+        "", help="Required `aud` claim of JSON Web Tokens. Default '' = not checked."
+    ).tag(config=True)
+
+    jwt_issuer = Unicode(
+        "", help="Required `iss` claim of JSON Web Tokens. Default '' = not checked."
+    ).tag(config=True)
+
+    certfile = Unicode(
+        "",
+        help="PEM certificate (chain) to serve https:// and wss:// with. Default '' = plain "
+        "http:// and ws://.",
+    ).tag(config=True)
+
+    keyfile = Unicode(
+        "", help="PEM private key of --certfile. Default '' = the key is in the certfile."
+    ).tag(config=True)
+
+    @default("jwt_secret")
+    def _jwt_secret_default(self) -> str:
+        return os.environ.get("HOTCONF_JWT_SECRET", "")
 
     @default("token")
     def _token_default(self) -> str:

@@ -1,8 +1,9 @@
 """``jupyter-hotconf serve``: the engine on a bare Tornado app, port 7945 (docs/server.md).
 
 Routes: ``/ws`` (the seed's), ``/hotconf/ws``, ``/hotconf/api/{tenants,tenants/<t>,info,
-health}`` and ``/health``. Every setting of ``StandaloneSettings`` is a kebab-case flag,
-generated from the traits (the ``_s`` unit suffix dropped: ``--heartbeat-interval 5``).
+health}``, ``/health`` and ``/metrics``; over TLS with ``--certfile`` (docs/operations.md).
+Every setting of ``StandaloneSettings`` is a kebab-case flag, generated from the traits (the
+``_s`` unit suffix dropped: ``--heartbeat-interval 5``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import argparse
 import asyncio
 import logging
 import signal
+import ssl
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,14 @@ from .engine import HotConfEngine
 from .handlers import route_table
 from .origins import is_loopback
 from .settings import StandaloneSettings
-from .standalone_handlers import CLASSES, StandaloneInfo, StandaloneSocket
+from .standalone_handlers import (
+    CLASSES,
+    CREDENTIALS,
+    StandaloneInfo,
+    StandaloneMetrics,
+    StandaloneSocket,
+)
+from .tokens import Credentials
 
 log = logging.getLogger(__name__)
 
@@ -87,15 +96,41 @@ def check_bind(settings: StandaloneSettings) -> None:
         )
 
 
-def make_app(engine: HotConfEngine) -> web.Application:
+def warn_cleartext(settings: StandaloneSettings) -> None:
+    """A token or JWT sent in clear over a network can be read and replayed: say so."""
+    secured = settings.token or settings.jwt_secret or settings.jwt_public_key
+    if secured and not settings.certfile and not is_loopback(settings.host):
+        log.warning("hotconf: tokens travel in clear text to %s: serve TLS with --certfile "
+                    "and --keyfile (or put a TLS proxy in front)", settings.host)
+
+
+def ssl_context(settings: StandaloneSettings) -> ssl.SSLContext | None:
+    """The server's TLS context, or None without ``certfile``; a bad file raises
+    ``ValueError`` naming it."""
+    if not settings.certfile:
+        if settings.keyfile:
+            raise ValueError("--keyfile needs --certfile")
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(settings.certfile, settings.keyfile or None)
+    except (OSError, ssl.SSLError) as err:
+        raise ValueError(f"--certfile {settings.certfile} / --keyfile {settings.keyfile}: "
+                         f"{err}") from None
+    return context
+
+
+def make_app(engine: HotConfEngine, credentials: Credentials) -> web.Application:
     kwargs = {"engine": engine}
     handlers: list[Any] = [
         ("/ws", StandaloneSocket, kwargs),
         ("/health", StandaloneInfo, kwargs),
+        ("/metrics", StandaloneMetrics, kwargs),
         (PREFIX + "api/health", StandaloneInfo, kwargs),
         *route_table(PREFIX, CLASSES, engine),
     ]
-    return web.Application(handlers)
+    settings: dict[str, Any] = {CREDENTIALS: credentials}
+    return web.Application(handlers, **settings)
 
 
 class StandaloneServer:
@@ -104,9 +139,11 @@ class StandaloneServer:
     def __init__(self, settings: StandaloneSettings) -> None:
         check_bind(settings)
         self.settings = settings
+        self.credentials = Credentials(settings)
+        self.ssl = ssl_context(settings)
         config_dir = Path(settings.config_dir or "configs")
         self.engine = HotConfEngine(settings, config_dir)
-        self.app = make_app(self.engine)
+        self.app = make_app(self.engine, self.credentials)
         self.http: HTTPServer | None = None
         self.port = settings.port
 
@@ -114,16 +151,21 @@ class StandaloneServer:
         sockets = bind_sockets(self.settings.port, self.settings.host)
         self.port = sockets[0].getsockname()[1]
         self.engine.start()
-        self.http = HTTPServer(self.app)
+        self.http = HTTPServer(self.app, ssl_options=self.ssl)
         self.http.add_sockets(sockets)
-        log.info("hotconf: serving %s on http://%s:%d/ (ws: /ws, /hotconf/ws)",
-                 self.engine.config_dir, self.settings.host, self.port)
+        warn_cleartext(self.settings)
+        log.info("hotconf: serving %s on %s://%s:%d/ (ws: /ws, /hotconf/ws)",
+                 self.engine.config_dir, self.scheme, self.settings.host, self.port)
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.ssl is not None else "http"
 
     @property
     def url(self) -> str:
         host = self.settings.host
         host = f"[{host}]" if ":" in host else host
-        return f"http://{host}:{self.port}{PREFIX}"
+        return f"{self.scheme}://{host}:{self.port}{PREFIX}"
 
     async def stop(self) -> None:
         """Stop listening, close every socket, stop the watcher (bounded: 3 s)."""
@@ -155,6 +197,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         settings = settings_from_args(args)
         check_bind(settings)
+        Credentials(settings)  # a bad key or cert is an error before anything starts
+        ssl_context(settings)
     except (TraitError, ValueError) as err:
         print(f"jupyter-hotconf serve: error: {err}", file=sys.stderr)
         return 2

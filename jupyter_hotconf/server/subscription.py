@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ..core.errors import HotconfError, InvalidTenant, ProtocolError
 from ..core.protocol import parse_include, parse_protocol
-from ..core.tenants import validate_tenant_id
+from ..core.tenants import tenant_allowed, validate_tenant_id
 
 WILDCARD = "*"
 
@@ -27,12 +27,19 @@ class BadQuery(HotconfError, ValueError):
 
 @dataclass(frozen=True)
 class Subscription:
-    """Tenants one socket follows; ``wildcard`` = every allowed tenant, also later ones."""
+    """Tenants one socket follows; ``wildcard`` = every allowed tenant, also later ones.
+    ``readable`` narrows a wildcard to the tenants its credential may read (globs; None =
+    no narrowing)."""
 
     tenants: frozenset[str]
     wildcard: bool = False
     v2: bool = False
     include: tuple[str, ...] = ()
+    readable: tuple[str, ...] | None = None
+
+    def may_follow(self, tenant_id: str) -> bool:
+        """Whether the wildcard reaches ``tenant_id`` (its credential may read it)."""
+        return self.readable is None or tenant_allowed(tenant_id, self.readable)
 
     def describe(self) -> str:
         names = sorted(self.tenants) + ([WILDCARD] if self.wildcard else [])

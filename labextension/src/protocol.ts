@@ -70,6 +70,7 @@ export enum CloseCode {
   Policy = 1008,
   TooBig = 1009,
   BadTenant = 4400,
+  TokenExpired = 4401,
   Forbidden = 4403,
   HeartbeatTimeout = 4408,
   SlowConsumer = 4413,
