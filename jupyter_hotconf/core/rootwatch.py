@@ -29,7 +29,7 @@ class Rearm(Enum):
     APPEARED = "appeared"
     REPOINTED = "repointed"
     OBSERVER_LOST = "observer_lost"
-    AFTER_ERROR = "after_error"
+    AFTER_ERROR = "after_error"  # a rescan only: a healthy observer is left alone
 
 
 class RootWatch:
@@ -45,7 +45,9 @@ class RootWatch:
         self.slot = slot
         self._on_repoint = on_repoint
         self.ident: tuple[int, int] | None = None
-        #: Set after a worker error: re-arm at the next check (quietly) and rescan.
+        #: Set after a worker error: rescan at the next check, re-arming only if the observer
+        #: is not healthy (tearing a good one down at every recurring error is churn and
+        #: noise, watchdog's own log included).
         self.rearm_requested = False
 
     def identity(self) -> tuple[int, int] | None:
@@ -79,16 +81,17 @@ class RootWatch:
             self.rearm_requested = False  # nothing to arm until it appears
             return None
         healthy = ident is None or self.slot.healthy()
-        if ident == self.ident and real == self.real and healthy and not self.rearm_requested:
-            return None
+        if ident == self.ident and real == self.real and healthy:
+            requested, self.rearm_requested = self.rearm_requested, False
+            return Rearm.AFTER_ERROR if requested and ident is not None else None
         if real != self.real:
             reason = Rearm.REPOINTED
         elif ident != self.ident:
             state = "vanished" if ident is None else "appeared"
             log.info("config dir %s %s; last good configs stay in force", self.given, state)
             reason = Rearm.APPEARED
-        elif self.rearm_requested:
-            reason = Rearm.AFTER_ERROR  # the worker already logged (once) why
+        elif self.rearm_requested and not self.slot.armed:
+            reason = Rearm.AFTER_ERROR  # arming failed; the worker already logged (once) why
         else:
             log.warning("observer for %s stopped; re-arming", self.real)
             reason = Rearm.OBSERVER_LOST

@@ -29,7 +29,7 @@ from .observers import ObserverFactory, ObserverSlot, default_observer_factory
 from .reconcile import StampBook
 from .recurring import ErrorTally
 from .rereads import Rereads, Suspect, suspect_of
-from .rootwatch import RootWatch
+from .rootwatch import Rearm, RootWatch
 from .store import Change, ChangeType, ConfigStore
 from .tenants import ConfigLayout
 
@@ -228,8 +228,9 @@ class FileWatcher:
                 worked = now >= next_reconcile
                 if now >= next_check:
                     next_check = now + self._rearm_s
-                    if self._roots.check() is not None:
-                        self.stats["rearms"] += 1
+                    reason = self._roots.check()
+                    if reason is not None:
+                        self.stats["rearms"] += reason is not Rearm.AFTER_ERROR
                         batch.add(ALL)
                 if worked:
                     next_reconcile = now + self._reconcile_s
@@ -241,11 +242,9 @@ class FileWatcher:
                 if worked:
                     self._errors.ok("")
             except Exception as exc:
-                # A watcher error means a full rescan: the next check re-arms and rescans.
-                # Logged once while it recurs (core/recurring.py), not once a second.
-                what = f"watcher error in {self._root}; re-arming and rescanning"
-                self._errors.failed("", what, exc)
-                self._slot.disarm()
+                # A watcher error means a full rescan at the next check (and a re-arm if the
+                # observer is unwell). Logged once while it recurs (core/recurring.py).
+                self._errors.failed("", f"watcher error in {self._root}; rescanning", exc)
                 self._roots.rearm_requested = True
 
     def _reconcile(self, covered: set[str] | frozenset[str]) -> set[str]:

@@ -71,8 +71,9 @@ def test_a_recurring_worker_error_is_logged_once_and_shown_until_it_stops(
         )
         assert "Too many levels of symbolic links" in error["message"]
         assert error["since"].endswith("Z")
-        errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+        errors = [r for r in caplog.records if r.levelno >= logging.ERROR]  # watchdog's too
         assert len(errors) == 1 and errors[0].exc_info is not None, errors
+        assert h.watcher.watching and h.watcher.stats["rearms"] == 0  # no churn: rescans only
         assert "logged once while it recurs" in errors[0].getMessage()
         os.unlink(private)
         os.rename(tmp_path / "saved", private)
