@@ -1,5 +1,6 @@
-"""``python -m bench run [--tiny | --quick | --full] [--only SECTIONS] [--out DIR]``, and
-``python -m bench report RESULTS.json`` to re-render a run's table, plots and headline.
+"""``python -m bench run [--tiny | --quick | --full] [--only SECTIONS] [--out DIR]``,
+``python -m bench report RESULTS.json`` to re-render a run's table, plots and headline, and
+``python -m bench soak [--ci]`` for the soak, reconnect-storm and dead-link tests at full size.
 
 Runs the sections of docs/benchmarks.md in one process tree, writes ``<out>/<mode>.json``,
 ``<out>/<mode>.md`` and ``<out>/<mode>-*.png``, prints the headline (ratios and targets), and
@@ -174,6 +175,16 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("-v", "--verbose", action="store_true")
     rep = sub.add_parser("report", help="re-render the table, plots and headline of a results JSON")
     rep.add_argument("json", type=Path)
+    sub.add_parser(
+        "soak",
+        add_help=False,
+        help="tests/soak at full size (soak, reconnect storm, dead links) with figures; "
+        "see python -m bench soak --help",
+    )
+    if (argv if argv is not None else sys.argv[1:])[:1] == ["soak"]:
+        from . import soak
+
+        return soak.main((argv if argv is not None else sys.argv[1:])[1:])
     args = parser.parse_args(argv)
     if args.command == "report":
         results = json.loads(args.json.read_text(encoding="utf-8"))
