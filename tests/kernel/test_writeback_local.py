@@ -220,3 +220,14 @@ def test_magic_assignments_read_as_the_cli_reads_them() -> None:
         "a/b": {"c": [1, 2]}, "flag": True}
     with pytest.raises(ValueError, match="PATH=VALUE"):
         assignments_patch(["pricing.discount"])
+
+
+def test_a_tenant_without_a_file_is_created(hotconf_dir: Path) -> None:
+    cfg = ConfigProvider("newco", config_dir=hotconf_dir, debounce_ms=20)
+    try:
+        assert cfg.shared_link is not None and not cfg.shared_link.state.exists
+        revision = cfg.set("pricing.discount", 0.3)
+        assert cfg.get("pricing.discount") == 0.3 and cfg.revision == revision
+        assert own(hotconf_dir / "private" / "newco.json") == {"pricing": {"discount": 0.3}}
+    finally:
+        cfg.close()
