@@ -37,7 +37,7 @@ from .fleet import (
 
 SIZES: dict[str, dict[str, float]] = {
     "ci": {"clients": 1000, "seconds": 30.0},
-    "full": {"clients": 2000, "seconds": 240.0},
+    "full": {"clients": 2000, "seconds": 180.0},
 }
 CHANGE_EVERY_S = 0.2
 #: RSS is taken as warmed up once this share of the changes is in (history, caches and
