@@ -30,7 +30,7 @@ from ..core.follow import rest_snapshot
 from ..core.messages import Message, Ping, Pong, Snapshot, StrEnum
 from ..core.protocol import PING, PONG, CloseCode, decode_message
 from .backoff import Backoff
-from .discovery import Source
+from .discovery import Source, ca_context
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,8 @@ StatusCallback = Callable[[LinkStatus, "str | None", int], None]
 RestCallback = Callable[[Snapshot], None]
 
 _FINAL_HTTP = {401: "unauthorized", 403: "forbidden"}
-_FINAL_CLOSE = {CloseCode.FORBIDDEN: "forbidden", CloseCode.BAD_TENANT: "bad tenant id"}
+_FINAL_CLOSE = {CloseCode.FORBIDDEN: "forbidden", CloseCode.BAD_TENANT: "bad tenant id",
+                CloseCode.TOKEN_EXPIRED: "token expired"}  # a new token needs a new link
 _WAKE = object()  # queued to end a session early (close / reconnect)
 _ids = itertools.count(1)
 
@@ -243,7 +244,7 @@ class ConfigSocket:
             self._queue.get_nowait()
         request = HTTPRequest(
             self.url, headers=self.source.headers(), connect_timeout=self.connect_timeout,
-            request_timeout=self.connect_timeout,
+            request_timeout=self.connect_timeout, ssl_options=ca_context(),
         )
         try:
             conn = await websocket_connect(
@@ -327,7 +328,8 @@ class ConfigSocket:
         url = self.source.rest_url("tenants", quote(self.tenant_id))
         try:
             response = await AsyncHTTPClient().fetch(
-                url, headers=self.source.headers(), request_timeout=self.connect_timeout
+                url, headers=self.source.headers(), request_timeout=self.connect_timeout,
+                ssl_options=ca_context(),
             )
             body = json.loads(response.body)
         except Exception as e:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import ssl
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +58,13 @@ class Source:
     def describe(self) -> str:
         where = self.base_url if self.kind == "server" else str(self.config_dir)
         return f"{self.kind} {where} (from {self.origin})"
+
+
+def ca_context(environ: Mapping[str, str] = os.environ) -> ssl.SSLContext | None:
+    """A TLS context trusting the CA bundle named by ``HOTCONF_CA_BUNDLE`` (else
+    ``SSL_CERT_FILE``), for an ``https://`` server with a private CA; None: the defaults."""
+    bundle = environ.get("HOTCONF_CA_BUNDLE") or environ.get("SSL_CERT_FILE")
+    return ssl.create_default_context(cafile=bundle) if bundle else None
 
 
 def server_source(url: str, token: str | None, origin: str) -> Source:
