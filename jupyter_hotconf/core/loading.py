@@ -49,7 +49,7 @@ class LoadResult:
 
 
 @dataclass(frozen=True)
-class _Source:
+class Source:
     """One parsed file and its bytes, kept to find the line of a schema error."""
 
     file: str
@@ -59,7 +59,7 @@ class _Source:
 
 def _read_contained(
     layout: ConfigLayout, path: Path, max_file_bytes: int
-) -> _Source:
+) -> Source:
     rel = layout.relname(path)
     if not layout.is_contained(path):
         raise InvalidDocument(
@@ -67,7 +67,7 @@ def _read_contained(
             file=rel,
         )
     config, data = read_text_and_parse(path, file=rel, max_file_bytes=max_file_bytes)
-    return _Source(rel, config, data)
+    return Source(rel, config, data)
 
 
 def _one_of(layout: ConfigLayout, files: list[Path], what: str) -> Path | None:
@@ -85,7 +85,7 @@ def load_defaults(layout: ConfigLayout, *, max_file_bytes: int = DEFAULT_MAX_FIL
     return None if source is None else source.config
 
 
-def _load_defaults_source(layout: ConfigLayout, max_file_bytes: int) -> _Source | None:
+def _load_defaults_source(layout: ConfigLayout, max_file_bytes: int) -> Source | None:
     path = _one_of(layout, layout.defaults_files(), "more than one defaults file")
     return None if path is None else _read_contained(layout, path, max_file_bytes)
 
@@ -118,7 +118,7 @@ class Shared:
     batch).
     A broken file is kept as its error and reported by every tenant, as without it."""
 
-    defaults: _Source | None = None
+    defaults: Source | None = None
     schema: JSONObject | None = None
     defaults_error: InvalidDocument | None = None
     schema_error: InvalidDocument | None = None
@@ -138,8 +138,9 @@ def load_shared(layout: ConfigLayout, *, max_file_bytes: int = DEFAULT_MAX_FILE_
     return Shared(**found)
 
 
-def _blame(err: InvalidDocument, tenant: _Source, defaults: _Source | None) -> InvalidDocument:
-    """Point a schema error at the file the failing value came from, with its line."""
+def blame(err: InvalidDocument, tenant: Source, defaults: Source | None) -> InvalidDocument:
+    """Point a schema error at the file the failing value came from, with its line: the
+    tenant's document, or ``defaults.*`` for a value the document does not set."""
     parts = pointer_parts(err.pointer or "")
     source = tenant
     if defaults is not None and parts and not _has_path(tenant.config, parts):
@@ -210,7 +211,7 @@ def _load_once(
             try:
                 validate_schema(merged, schema, file=tenant.file)
             except InvalidDocument as err:
-                raise _blame(err, tenant, defaults) from None
+                raise blame(err, tenant, defaults) from None
     except InvalidDocument as err:
         return LoadResult(tenant_id, exists=True, error=err)
     return LoadResult(

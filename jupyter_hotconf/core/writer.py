@@ -21,8 +21,7 @@ import contextlib
 import os
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path, PurePath
-from typing import Any
+from pathlib import Path
 
 from .documents import (
     DEFAULT_MAX_FILE_BYTES,
@@ -32,12 +31,11 @@ from .documents import (
     deep_merge,
     parse_document,
     read_document,
-    with_location,
 )
 from .errors import InvalidDocument, WriteFailed
-from .loading import LOAD_ATTEMPTS, Shared, load_shared
+from .loading import LOAD_ATTEMPTS, Shared, Source, blame, load_shared
 from .roundtrip import render
-from .schema import pointer_parts, validate_schema
+from .schema import validate_schema
 from .store import diff
 from .tenants import ConfigLayout, validate_tenant_id
 
@@ -126,33 +124,6 @@ def _target(layout: ConfigLayout, tenant_id: str) -> tuple[Path, bool]:
     return files[0], False
 
 
-def _has_path(obj: Any, parts: tuple[str, ...]) -> bool:
-    for part in parts:
-        if isinstance(obj, dict) and part in obj:
-            obj = obj[part]
-        elif isinstance(obj, list) and part.isdigit() and int(part) < len(obj):
-            obj = obj[int(part)]
-        else:
-            return False
-    return True
-
-
-def _blame(err: InvalidDocument, text: str, suffix: str, own: JSONObject, shared: Shared) -> (
-    InvalidDocument
-):
-    """Point a schema error at the file the failing value comes from, as loading does: the
-    new document, or ``defaults.*`` for a value the document does not set."""
-    parts = pointer_parts(err.pointer or "")
-    defaults = shared.defaults
-    if defaults is not None and parts and not _has_path(own, parts) and _has_path(
-        defaults.config, parts
-    ):
-        moved = InvalidDocument(err.message, file=defaults.file, pointer=err.pointer)
-        defaults_text = defaults.data.decode("utf-8-sig", "replace")
-        return with_location(moved, defaults_text, PurePath(defaults.file).suffix.lower())
-    return with_location(err, text, suffix)
-
-
 def _shared(layout: ConfigLayout, max_file_bytes: int) -> Shared:
     for _ in range(LOAD_ATTEMPTS):  # defaults or schema replaced while read: read again
         with contextlib.suppress(FileNotFoundError):
@@ -179,7 +150,7 @@ def _validate(
         try:
             validate_schema(merged, shared.schema, file=file)
         except InvalidDocument as err:
-            raise _blame(err, data.decode("utf-8"), suffix, own, shared) from None
+            raise blame(err, Source(file, own, data), shared.defaults) from None
     return merged
 
 
