@@ -132,7 +132,7 @@ def _shared(layout: ConfigLayout, max_file_bytes: int) -> Shared:
 
 
 def _validate(
-    layout: ConfigLayout, file: str, suffix: str, data: bytes, max_file_bytes: int
+    layout: ConfigLayout, file: str, data: bytes, max_file_bytes: int
 ) -> JSONObject:
     """The merged config the watcher would load from ``data``, or its ``InvalidDocument``."""
     if len(data) > max_file_bytes:
@@ -193,7 +193,7 @@ def prepare_write(
             file=file,
         )
     data = _render_checked(path, file, created, document)
-    merged = _validate(layout, file, path.suffix.lower(), data, max_file_bytes)
+    merged = _validate(layout, file, data, max_file_bytes)
     # A symlinked file (inside the config dir) is written at its target, so it stays a link.
     target = path if created else Path(os.path.realpath(path))
     return PendingWrite(tenant_id, target, file, data, merged, checksum(merged), created)
