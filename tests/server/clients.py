@@ -45,6 +45,14 @@ class Client:
             pass
         return self.conn.close_code, self.conn.close_reason
 
+    async def next_change(self, timeout: float = DEADLINE_S) -> dict[str, Any]:
+        """The body of the next ``ConfigChanged``, skipping every other message."""
+        while True:
+            message = await self.recv(timeout)
+            assert message is not None, "the server closed the socket"
+            if isinstance(message, dict) and "ConfigChanged" in message:
+                return dict(message["ConfigChanged"])
+
     def send(self, text: str) -> None:
         self.conn.write_message(text)
 

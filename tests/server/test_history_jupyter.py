@@ -7,10 +7,8 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, ClassVar
 
 import pytest
-from jupyter_server.auth.authorizer import AllowAllAuthorizer
 from tornado.httpclient import HTTPClientError
 from traitlets.config import Config
 
@@ -18,34 +16,14 @@ from jupyter_hotconf.pytest_plugin import write_json
 from jupyter_hotconf.server.extension import TOKEN_ENV, URL_ENV
 
 from .clients import Client, connect, fetch
+from .samples import SwitchableAuthorizer, jupyter_config
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
 
-class NoWriteSwitch(AllowAllAuthorizer):
-    """Jupyter's allow-all authorizer, except ``write`` while a test switches it off."""
-
-    refused: ClassVar[set[str]] = set()
-
-    def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
-        return action not in self.refused
-
-
 @pytest.fixture
 def jp_server_config(hotconf_dir: Path, tmp_path: Path) -> Config:
-    return Config({
-        "ServerApp": {"jpserver_extensions": {"jupyter_hotconf": True},
-                      "authorizer_class": NoWriteSwitch},
-        "HotConf": {"config_dir": str(hotconf_dir), "debounce_ms": 20,
-                    "history": str(tmp_path / "history.sqlite")},
-    })
-
-
-async def next_change(client: Client) -> dict[str, Any]:
-    while True:
-        message = await client.recv()
-        if "ConfigChanged" in message:
-            return dict(message["ConfigChanged"])
+    return jupyter_config(hotconf_dir, tmp_path / "history.sqlite")
 
 
 async def test_read_with_read_rollback_with_write(
@@ -54,7 +32,7 @@ async def test_read_with_read_rollback_with_write(
 ) -> None:
     ws = Client(await jp_ws_fetch("hotconf", "ws", params={"tenant_id": "acme"}))
     write_json(hotconf_dir / "private" / "acme.json", {"name": "A2"})
-    assert (await next_change(ws))["revision"] == 2
+    assert (await ws.next_change())["revision"] == 2
 
     body = json.loads((await jp_fetch("hotconf", "api", "tenants", "acme", "history")).body)
     assert [e["revision"] for e in body["entries"]] == [2, 1]
@@ -64,19 +42,19 @@ async def test_read_with_read_rollback_with_write(
                                       params={"from": "1", "to": "2"})).body)
     assert "/name" in diff["changed_paths"]
 
-    monkeypatch.setattr(NoWriteSwitch, "refused", {"write"})  # a user with read only
+    monkeypatch.setattr(SwitchableAuthorizer, "refused", {"write"})  # a user with read only
     with pytest.raises(HTTPClientError) as info:
         await jp_fetch("hotconf", "api", "tenants", "acme", "rollback", method="POST",
                        body=json.dumps({"revision": 1}))
     assert info.value.code == 403
     assert json.loads((await jp_fetch("hotconf", "api", "tenants", "acme", "history")).body)
-    monkeypatch.setattr(NoWriteSwitch, "refused", set())
+    monkeypatch.setattr(SwitchableAuthorizer, "refused", set())
 
     r = await jp_fetch("hotconf", "api", "tenants", "acme", "rollback", method="POST",
                        body=json.dumps({"revision": 1}))
     done = json.loads(r.body)
     assert (done["revision"], done["changed"], done["rolled_back_to"]) == (3, True, 1)
-    change = await next_change(ws)
+    change = await ws.next_change()
     assert change["source"] == "rollback" and change["actor"]  # the token user's name
     entries = json.loads((await jp_fetch("hotconf", "api", "tenants", "acme", "history")).body)
     assert entries["entries"][0]["actor"] == change["actor"]
@@ -97,11 +75,11 @@ async def test_kernel_secret_may_roll_back(
     ws = await connect(os.environ[URL_ENV].replace("http", "ws", 1) + "ws?tenant_id=acme",
                        headers)
     write_json(hotconf_dir / "private" / "acme.json", {"name": "A2"})
-    assert (await next_change(ws))["revision"] == 2
+    assert (await ws.next_change())["revision"] == 2
     r = await fetch(base + "rollback", method="POST", headers=headers,
                     body=json.dumps({"revision": 1}))
     assert r.code == 200, r.body
-    change = await next_change(ws)
+    change = await ws.next_change()
     assert (change["source"], change["actor"]) == ("rollback", "jupyter-hotconf-kernel")
     entries = json.loads((await fetch(base + "history", headers=headers)).body)["entries"]
     assert (entries[0]["source"], entries[0]["actor"]) == ("rollback", "jupyter-hotconf-kernel")

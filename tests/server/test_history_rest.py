@@ -11,25 +11,10 @@ import pytest
 
 from jupyter_hotconf.pytest_plugin import write_json
 
-from .clients import Client, Standalone, fetch
+from .clients import Standalone, fetch
+from .samples import COMMENTED_TOML, COMMENTED_YAML
 
 pytestmark = pytest.mark.asyncio
-
-YAML = """\
-# Initech's settings: keep the comments
-name: Initech   # the display name
-pricing:
-  discount: 0.1  # agreed in Q3
-  tiers: [1, 2, 3]
-"""
-TOML = """\
-# Initech's settings: keep the comments
-name = "Initech" # the display name
-
-[pricing]
-discount = 0.1 # agreed in Q3
-tiers = [1, 2, 3]
-"""
 
 
 async def get_json(url: str, **kw: Any) -> tuple[int, Any]:
@@ -42,13 +27,6 @@ async def rollback(srv: Standalone, tenant: str, revision: Any, **headers: str) 
 ]:
     return await get_json(f"{srv.http}/hotconf/api/tenants/{tenant}/rollback", method="POST",
                           body=json.dumps({"revision": revision}), headers=headers)
-
-
-async def next_change(client: Client) -> dict[str, Any]:
-    while True:
-        message = await client.recv()
-        if "ConfigChanged" in message:
-            return message["ConfigChanged"]
 
 
 @pytest.fixture
@@ -66,7 +44,7 @@ async def test_rollback_json_is_a_new_revision_broadcast_as_a_change(
     client = await srv.client("protocol=2&tenant_id=acme")
     assert (await client.recv())["Snapshot"]["revision"] == 1
     write_json(acme, {"pricing": {"discount": 0.3}, "name": "Acme"})
-    edit = await next_change(client)
+    edit = await client.next_change()
     assert (edit["revision"], edit["source"]) == (2, "watcher") and "actor" not in edit
 
     code, body = await get_json(f"{api}/history")
@@ -94,7 +72,7 @@ async def test_rollback_json_is_a_new_revision_broadcast_as_a_change(
     assert code == 200, done
     assert done == {"revision": 3, "checksum": one["checksum"], "rolled_back_to": 1,
                     "changed": True}
-    change = await next_change(client)
+    change = await client.next_change()
     assert (change["revision"], change["source"], change["checksum"]) == (
         3, "rollback", one["checksum"])
     assert json.loads(acme.read_bytes()) == json.loads(original)
@@ -113,8 +91,8 @@ async def test_rollback_json_is_a_new_revision_broadcast_as_a_change(
 
 
 @pytest.mark.parametrize(("name", "text", "edited"), [
-    ("initech.yaml", YAML, "  discount: 0.4  # agreed in Q3\n"),
-    ("initech.toml", TOML, "discount = 0.4 # agreed in Q3\n"),
+    ("initech.yaml", COMMENTED_YAML, "  discount: 0.4  # agreed in Q3\n"),
+    ("initech.toml", COMMENTED_TOML, "discount = 0.4 # agreed in Q3\n"),
 ])
 async def test_rollback_keeps_yaml_and_toml_comments(
     standalone_factory, hotconf_dir: Path, history_file: Path, name: str, text: str,
@@ -128,11 +106,11 @@ async def test_rollback_keeps_yaml_and_toml_comments(
     lines = text.splitlines(keepends=True)
     changed_at = next(i for i, line in enumerate(lines) if "discount" in line)
     path.write_text("".join([*lines[:changed_at], edited, *lines[changed_at + 1:]]))
-    assert (await next_change(client))["revision"] == 2
+    assert (await client.next_change())["revision"] == 2
 
     code, done = await rollback(srv, "initech", 1)
     assert (code, done["revision"], done["changed"]) == (200, 3, True)
-    assert (await next_change(client))["source"] == "rollback"
+    assert (await client.next_change())["source"] == "rollback"
     assert path.read_text() == text  # every line, comments included, byte for byte
 
 

@@ -15,7 +15,7 @@ import pytest
 from jupyter_hotconf.core.history_db import default_history_path
 from jupyter_hotconf.pytest_plugin import ServeProcess, write_json
 
-from .clients import Client, connect, fetch
+from .clients import connect, fetch
 
 pytestmark = pytest.mark.asyncio
 
@@ -31,13 +31,6 @@ async def entries(proc: ServeProcess, tenant: str) -> list[dict[str, Any]]:
     r = await fetch(f"{proc.base}api/tenants/{tenant}/history")
     assert r.code == 200, r.body
     return list(json.loads(r.body)["entries"])
-
-
-async def next_change(client: Client) -> dict[str, Any]:
-    while True:
-        message = await client.recv()
-        if "ConfigChanged" in message:
-            return dict(message["ConfigChanged"])
 
 
 @pytest.fixture
@@ -85,13 +78,13 @@ async def test_two_servers_on_one_dir_agree_on_every_revision(
     one = serve(env=data_env)
     first = await connect(f"{one.ws}/ws?tenant_id=acme")
     write_json(acme, {"name": "Acme 0"})
-    assert (await next_change(first))["revision"] == 2
+    assert (await first.next_change())["revision"] == 2
     two = serve(env=data_env)  # starts later: it continues the numbering, not at 1
     assert (await snapshot(two, "acme"))["revision"] == 2
     sockets = [first, await connect(f"{two.ws}/ws?tenant_id=acme")]
     for n in range(1, 4):
         write_json(acme, {"name": f"Acme {n}"})
-        seen = [await next_change(s) for s in sockets]
+        seen = [await s.next_change() for s in sockets]
         assert seen[0]["revision"] == seen[1]["revision"] == n + 2
         assert seen[0]["checksum"] == seen[1]["checksum"]
     history = await entries(one, "acme")

@@ -15,7 +15,7 @@ from tornado.httpclient import HTTPClientError
 
 from jupyter_hotconf.pytest_plugin import write_json
 
-from .clients import Client, Standalone, fetch
+from .clients import Standalone, fetch
 from .keys import SECRET, claims, ec_key, forge, mint, public_pem, rsa_key
 
 pytestmark = pytest.mark.asyncio
@@ -28,13 +28,6 @@ def bearer(token: str) -> dict[str, str]:
 async def get(srv: Standalone, path: str, token: str) -> tuple[int, Any]:
     r = await fetch(f"{srv.http}/hotconf/api/{path}", headers=bearer(token))
     return r.code, json.loads(r.body) if r.body else None
-
-
-async def next_change(client: Client) -> dict[str, Any]:
-    while True:
-        message = await client.recv()
-        if "ConfigChanged" in message:
-            return message["ConfigChanged"]
 
 
 async def test_read_scope_on_sockets_and_rest(standalone_factory, hotconf_dir: Path) -> None:
@@ -55,9 +48,9 @@ async def test_read_scope_on_sockets_and_rest(standalone_factory, hotconf_dir: P
     # globex changes and the witness sees it broadcast; then acme changes: the narrowed
     # socket's next frame is acme's, so globex's never reached it.
     write_json(hotconf_dir / "private" / "globex.json", {"name": "G2"})
-    assert (await next_change(witness))["tenant_id"] == "globex"
+    assert (await witness.next_change())["tenant_id"] == "globex"
     write_json(hotconf_dir / "private" / "acme.json", {"name": "A2"})
-    assert (await next_change(narrow))["tenant_id"] == "acme"
+    assert (await narrow.next_change())["tenant_id"] == "acme"
 
     assert [t["tenant_id"] for t in (await get(srv, "tenants", acme_only))[1]] == ["acme"]
     assert (await get(srv, "tenants/acme", acme_only))[0] == 200
@@ -82,7 +75,7 @@ async def test_write_scope_and_the_subject_as_actor(
     watcher = await srv.client("protocol=2&tenant_id=acme", headers=bearer("static"))
     await watcher.recv()
     write_json(hotconf_dir / "private" / "acme.json", {"name": "A2"})
-    await next_change(watcher)
+    await watcher.next_change()
 
     code, body = await rollback(srv, mint(write=("globex",)))
     assert code == 403 and "may not write tenant 'acme'" in body["reason"]
@@ -93,7 +86,7 @@ async def test_write_scope_and_the_subject_as_actor(
     assert r.code == 403
     code, body = await rollback(srv, mint(sub="carol", write=("ac*",)))
     assert code == 200 and body["rolled_back_to"] == 1
-    change = await next_change(watcher)
+    change = await watcher.next_change()
     assert (change["source"], change["actor"]) == ("rollback", "carol")
     code, history = await get(srv, "tenants/acme/history", "static")  # full access
     assert history["entries"][0]["actor"] == "carol"

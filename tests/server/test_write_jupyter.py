@@ -8,29 +8,19 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, ClassVar
 
 import pytest
-from jupyter_server.auth.authorizer import AllowAllAuthorizer
 from tornado.httpclient import HTTPClientError
 from traitlets.config import Config
 
 from jupyter_hotconf.server.extension import TOKEN_ENV, URL_ENV
 
 from .clients import Client, connect, fetch
+from .samples import SwitchableAuthorizer, jupyter_config
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
 MERGE = "application/merge-patch+json"
-
-
-class SwitchableAuthorizer(AllowAllAuthorizer):
-    """Jupyter's allow-all authorizer, except the actions a test switches off."""
-
-    refused: ClassVar[set[str]] = set()
-
-    def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
-        return action not in self.refused
 
 
 @pytest.fixture
@@ -40,19 +30,7 @@ def hotconf_mode() -> str:
 
 @pytest.fixture
 def jp_server_config(hotconf_dir: Path, tmp_path: Path, hotconf_mode: str) -> Config:
-    return Config({
-        "ServerApp": {"jpserver_extensions": {"jupyter_hotconf": True},
-                      "authorizer_class": SwitchableAuthorizer},
-        "HotConf": {"config_dir": str(hotconf_dir), "debounce_ms": 20, "mode": hotconf_mode,
-                    "history": str(tmp_path / "history.sqlite")},
-    })
-
-
-async def next_change(client: Client) -> dict[str, Any]:
-    while True:
-        message = await client.recv()
-        if "ConfigChanged" in message:
-            return dict(message["ConfigChanged"])
+    return jupyter_config(hotconf_dir, tmp_path / "history.sqlite", mode=hotconf_mode)
 
 
 async def test_writes_need_write_reads_need_read(
@@ -90,7 +68,7 @@ async def test_writes_need_write_reads_need_read(
                        headers={"If-Match": tag, "Content-Type": MERGE})
     answer = json.loads(r.body)
     assert answer["revision"] == 2 and r.headers["ETag"] == f'"{answer["checksum"]}"'
-    change = await next_change(ws)
+    change = await ws.next_change()
     assert (change["revision"], change["source"]) == (2, "api") and change["actor"]
     assert json.loads(acme.read_text())["name"] == "Written"
 
@@ -117,7 +95,7 @@ async def test_kernel_secret_may_write_hotconf_only(
     r = await fetch(base, method="PATCH", body=json.dumps({"name": "From a kernel"}),
                     headers={**headers, "If-Match": tag, "Content-Type": MERGE})
     assert r.code == 200, r.body
-    change = await next_change(ws)
+    change = await ws.next_change()
     assert (change["source"], change["actor"]) == ("api", "jupyter-hotconf-kernel")
     other = await fetch(os.environ[URL_ENV].replace("hotconf/", "api/contents"),
                         headers=headers)

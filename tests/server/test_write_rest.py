@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from .clients import Client, Standalone, fetch
+from .samples import COMMENTED_TOML, COMMENTED_YAML
 
 pytestmark = pytest.mark.asyncio
 
@@ -19,22 +20,6 @@ MERGE = "application/merge-patch+json"
 JSONPATCH = "application/json-patch+json"
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-YAML = """\
-# Initech's settings: keep the comments
-name: Initech   # the display name
-pricing:
-  discount: 0.1  # agreed in Q3
-  tiers: [1, 2, 3]
-"""
-TOML = """\
-# Initech's settings: keep the comments
-name = "Initech" # the display name
-
-[pricing]
-discount = 0.1 # agreed in Q3
-tiers = [1, 2, 3]
-"""
 
 
 async def call(srv: Standalone, method: str, tenant: str = "acme", body: Any = None, *,
@@ -250,8 +235,8 @@ async def test_twenty_racing_patches_one_winner(srv: Standalone, hotconf_dir: Pa
 
 
 @pytest.mark.parametrize(("name", "text", "changed"), [
-    ("initech.yaml", YAML, "  discount: 0.4  # agreed in Q3\n"),
-    ("initech.toml", TOML, "discount = 0.4 # agreed in Q3\n"),
+    ("initech.yaml", COMMENTED_YAML, "  discount: 0.4  # agreed in Q3\n"),
+    ("initech.toml", COMMENTED_TOML, "discount = 0.4 # agreed in Q3\n"),
 ])
 async def test_yaml_and_toml_keep_comments_order_and_untouched_lines(
     standalone_factory: Any, hotconf_dir: Path, name: str, text: str, changed: str
