@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import queue
 import time
 from collections.abc import Callable
@@ -55,6 +56,12 @@ class Driver:
             elif m["msg_type"] in ("execute_result", "display_data"):
                 out.append(m["content"]["data"].get("text/plain", ""))
         return "".join(out)
+
+    def value(self, code: str) -> Any:
+        """Run ``code`` (its last line an expression) and return that expression, via JSON."""
+        *body, last = code.strip().splitlines()
+        out = self.text("\n".join([*body, f"import json as _j; print(_j.dumps({last}))"]))
+        return json.loads(out.strip().splitlines()[-1])
 
     def wait_msg(self, pred: Callable[[dict[str, Any]], bool], timeout: float = DEADLINE_S * 2,
                  what: str = "") -> dict[str, Any]:

@@ -4,28 +4,12 @@ text repr, cleanup."""
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from jupyter_hotconf.pytest_plugin import write_json
 
-from .kernels import KERNELS, Driver, comm_state, start_local_kernel
+from .kernels import Driver, comm_state
 from .one_link import run_scenario
-
-
-@pytest.fixture(params=KERNELS)
-def kernel(request: pytest.FixtureRequest, hotconf_dir: Path) -> Iterator[Driver]:
-    env = {k: v for k, v in os.environ.items() if "HOTCONF" not in k}
-    env["HOTCONF_CONFIG_DIR"] = str(hotconf_dir)
-    km, driver = start_local_kernel(request.param, str(hotconf_dir.parent), env)
-    try:
-        yield driver
-    finally:
-        driver.kc.stop_channels()
-        km.shutdown_kernel(now=True)
 
 
 def acme(root: Path, discount: float) -> None:

@@ -4,8 +4,6 @@ output keeps print/display order, and callbacks run while a cell ``await``s
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,20 +11,13 @@ import pytest
 
 from jupyter_hotconf.pytest_plugin import DEADLINE_S, write_json
 
-from .kernels import KERNELS, Driver, comm_state, start_local_kernel
+from .kernels import Driver, comm_state
 
 
-@pytest.fixture(params=KERNELS)
-def kernel(request: pytest.FixtureRequest, hotconf_dir: Path) -> Iterator[Driver]:
-    env = {k: v for k, v in os.environ.items() if "HOTCONF" not in k}
-    env["HOTCONF_CONFIG_DIR"] = str(hotconf_dir)
-    km, driver = start_local_kernel(request.param, str(hotconf_dir.parent), env)
-    try:
-        driver.run("%load_ext jupyter_hotconf")
-        yield driver
-    finally:
-        driver.kc.stop_channels()
-        km.shutdown_kernel(now=True)
+@pytest.fixture(autouse=True)
+def extension_loaded(kernel: Driver) -> None:
+    """Every test here starts with ``%load_ext jupyter_hotconf`` in the local-mode kernel."""
+    kernel.run("%load_ext jupyter_hotconf")
 
 
 def _summary(outputs: list[dict[str, Any]]) -> list[str]:

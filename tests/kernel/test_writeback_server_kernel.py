@@ -8,52 +8,16 @@ driven by the frontend's comm messages writes the file and snaps back on a refus
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
 
 import pytest
 
 from jupyter_hotconf.pytest_plugin import (
-    EXAMPLE_DEFAULTS,
-    EXAMPLE_SCHEMA,
     wait_until,
-    write_json,
 )
 
 from .kernels import KERNELS, Driver, comm_state
 from .servers import JupyterServer, http
-
-
-@pytest.fixture
-def jupyter_at() -> Iterator[Callable[..., JupyterServer]]:
-    started: list[tuple[JupyterServer, Path]] = []
-
-    def start(*flags: str) -> JupyterServer:
-        top = Path(tempfile.mkdtemp(prefix="hotconf-jp-"))
-        configs = top / "root" / "configs"
-        (configs / "private").mkdir(parents=True)
-        write_json(configs / "defaults.json", EXAMPLE_DEFAULTS)
-        write_json(configs / "schema.json", EXAMPLE_SCHEMA)
-        write_json(configs / "private" / "acme.json",
-                   {"pricing": {"discount": 0.1}, "name": "Acme"})
-        server = JupyterServer(top / "root", *flags).start()
-        started.append((server, top))
-        return server
-
-    yield start
-    for server, top in started:
-        server.stop()
-        shutil.rmtree(top, ignore_errors=True)
-
-
-def value(k: Driver, code: str) -> Any:
-    """Run ``code`` (its last line an expression) and return that expression as JSON."""
-    *body, last = code.strip().splitlines()
-    out = k.text("\n".join([*body, f"import json as _j; print(_j.dumps({last}))"]))
-    return json.loads(out.strip().splitlines()[-1])
 
 
 def send_widget_value(k: Driver, model_id: str, new: float) -> None:
@@ -76,20 +40,20 @@ def test_write_back_from_a_server_kernel(jupyter_at: Callable[..., JupyterServer
         k.run("seen = []\n"
               "cfg.on_change(lambda c: seen.append([c.revision, c.source]))")
         # read-your-writes: in the same cell, right after set() returns
-        assert value(k, "r = cfg.set('pricing.discount', 0.2)\n"
+        assert k.value("r = cfg.set('pricing.discount', 0.2)\n"
                         "[r, cfg.get('pricing.discount'), cfg.revision]") == [2, 0.2, 2]
         status, body = http(jupyter.url + "hotconf/api/tenants/acme", jupyter.token)
         assert status == 200 and body["revision"] == 2
         assert body["config"]["pricing"] == {"currency": "USD", "discount": 0.2}
         assert json.loads(acme.read_text()) == {"pricing": {"discount": 0.2}, "name": "Acme"}
-        wait_until(lambda: value(k, "seen") != [], what="the write's on_change")
-        assert value(k, "r2 = cfg.update({'name': 'Acme Corp'})\nr2") == 3
-        wait_until(lambda: len(value(k, "seen")) >= 2, what="the second write's on_change")
-        assert value(k, "seen") == [[2, "api"], [3, "api"]]  # each write fired once
+        wait_until(lambda: k.value("seen") != [], what="the write's on_change")
+        assert k.value("r2 = cfg.update({'name': 'Acme Corp'})\nr2") == 3
+        wait_until(lambda: len(k.value("seen")) >= 2, what="the second write's on_change")
+        assert k.value("seen") == [[2, "api"], [3, "api"]]  # each write fired once
 
         # a write based on an old config: the cell edits the file like another editor and
         # waits until the SERVER has it, while this kernel's main loop (the cell) is busy
-        conflict = value(k, f"""
+        conflict = k.value(f"""
 import os, time
 from jupyter_hotconf import ConfigConflict
 p = {str(acme)!r}
@@ -105,10 +69,10 @@ except ConfigConflict as e:
 got""")
         assert conflict == [412, 4, 3]
         assert json.loads(acme.read_text())["pricing"]["discount"] == 0.3
-        wait_until(lambda: value(k, "cfg.revision") == 4, what="the edit in the kernel")
+        wait_until(lambda: k.value("cfg.revision") == 4, what="the edit in the kernel")
 
         before = acme.read_bytes()
-        rejected = value(k, """
+        rejected = k.value("""
 from jupyter_hotconf import ConfigRejected
 try:
     cfg.set('pricing.discount', 1.5); got = None
@@ -116,10 +80,10 @@ except ConfigRejected as e:
     got = [e.status, e.pointer, e.file, 'maximum' in e.message]
 got""")
         assert rejected == [422, "/pricing/discount", "private/acme.json", True]
-        assert acme.read_bytes() == before and value(k, "cfg.revision") == 4
+        assert acme.read_bytes() == before and k.value("cfg.revision") == 4
 
         # cfg.link: the frontend moves the slider (comm messages); the file follows
-        model = value(k, """
+        model = k.value("""
 import ipywidgets as widgets
 from jupyter_hotconf.kernel.widgets import ConfigUpdateIndicator
 slider = widgets.FloatSlider(min=0, max=2, step=0.05)
@@ -131,7 +95,7 @@ binding = cfg.link('pricing.discount', slider)
         send_widget_value(k, model_id, 0.35)
         wait_until(lambda: json.loads(acme.read_text())["pricing"]["discount"] == 0.35,
                    what="the widget's value in the file")
-        assert value(k, "[cfg.get('pricing.discount'), cfg.revision]") == [0.35, 5]
+        assert k.value("[cfg.get('pricing.discount'), cfg.revision]") == [0.35, 5]
         # a value the schema refuses: the kernel puts the widget back, the indicator says why
         before = acme.read_bytes()
         k.seen.clear()
@@ -140,7 +104,7 @@ binding = cfg.link('pricing.discount', slider)
                    and m["content"]["comm_id"] == model_id
                    and comm_state(m).get("value") == 0.35, what="the widget put back")
         assert acme.read_bytes() == before
-        shown = value(k, "[slider.value, cfg.write_error, ind.value]")
+        shown = k.value("[slider.value, cfg.write_error, ind.value]")
         assert shown[0] == 0.35 and "maximum" in shown[1]
         assert "Write refused" in shown[2] and "maximum" in shown[2]
 
@@ -153,7 +117,7 @@ binding = cfg.link('pricing.discount', slider)
         k.wait_msg(lambda m: m["msg_type"] == "comm_msg"
                    and m["content"]["comm_id"] == model_id
                    and comm_state(m).get("value") == 0.4, what="the widget following")
-        assert value(k, "[slider.value, cfg.write_error, cfg.revision]") == [0.4, None, 6]
+        assert k.value("[slider.value, cfg.write_error, cfg.revision]") == [0.4, None, 6]
     finally:
         jupyter.shutdown_kernel(kid, k)
 
@@ -166,7 +130,7 @@ def test_a_prod_server_is_read_only_for_a_kernel(jupyter_at: Callable[..., Jupyt
     kid, k = jupyter.start_kernel("python3")
     try:
         k.run("%load_ext jupyter_hotconf\ncfg = %hotconf acme")
-        got = value(k, """
+        got = k.value("""
 from jupyter_hotconf import ConfigReadOnly
 try:
     cfg.set('pricing.discount', 0.3); got = None
