@@ -83,12 +83,13 @@ class FileWatcher:
             poll_interval_s=poll_interval_s, factory=observer_factory,
         )
         self._roots = RootWatch(config_dir, self._slot, self._repoint)
-        self._errors = ErrorTally(log)
+        #: Worker errors, logged once then counted (``errors.total`` for metrics).
+        self.errors = ErrorTally(log)
         self._reconcile_s = reconcile_interval_s
         self._rearm_s = rearm_interval_s
         self._max_file_bytes = max_file_bytes
         self._cond = threading.Condition()
-        self._debouncer: Debouncer[str] = Debouncer(debounce_ms / 1000, max_wait_ms / 1000)
+        self.debouncer: Debouncer[str] = Debouncer(debounce_ms / 1000, max_wait_ms / 1000)
         self._stopping = False
         self._worker: threading.Thread | None = None
         # Worker-thread state (no lock): reads awaiting their confirmation, file stamps.
@@ -124,7 +125,7 @@ class FileWatcher:
     @property
     def error(self) -> dict[str, object] | None:
         """The worker error recurring now (``{"message", "count", "since"}``), else None."""
-        return self._errors.current()
+        return self.errors.current()
 
     def _repoint(self, real: str) -> None:
         """The config dir resolves elsewhere now (a re-pointed symlink): read and map
@@ -196,9 +197,9 @@ class FileWatcher:
 
     def _request(self, keys: set[str], *, now: bool = False) -> None:
         with self._cond:
-            if self._debouncer.add(keys):
+            if self.debouncer.add(keys):
                 if now:
-                    self._debouncer.force()
+                    self.debouncer.force()
                 self._cond.notify_all()
 
     # -- worker ------------------------------------------------------------------------------
@@ -211,7 +212,7 @@ class FileWatcher:
             with self._cond:
                 while not self._stopping:
                     deadlines = [next_check, next_reconcile, *self._rereads.deadlines()]
-                    batch_due = self._debouncer.deadline()
+                    batch_due = self.debouncer.deadline()
                     if batch_due is not None:
                         deadlines.append(batch_due)
                     wait = min(deadlines) - time.monotonic()
@@ -220,8 +221,8 @@ class FileWatcher:
                     self._cond.wait(wait)
                 if self._stopping:
                     return
-                batch = self._debouncer.take_due() or set()
-                pending = self._debouncer.pending
+                batch = self.debouncer.take_due() or set()
+                pending = self.debouncer.pending
             now = time.monotonic()
             reread = self._rereads.take_due(now, pending)
             try:
@@ -240,11 +241,11 @@ class FileWatcher:
                     self._reload(batch, reread)
                     worked = True
                 if worked:
-                    self._errors.ok("")
+                    self.errors.ok("")
             except Exception as exc:
                 # A watcher error means a full rescan at the next check (and a re-arm if the
                 # observer is unwell). Logged once while it recurs (core/recurring.py).
-                self._errors.failed("", f"watcher error in {self._root}; rescanning", exc)
+                self.errors.failed("", f"watcher error in {self._root}; rescanning", exc)
                 self._roots.rearm_requested = True
 
     def _reconcile(self, covered: set[str] | frozenset[str]) -> set[str]:
@@ -282,9 +283,9 @@ class FileWatcher:
             )
         except Exception as exc:
             what = f"cannot reload tenant {tenant}; its last good config stays"
-            self._errors.failed(tenant, what, exc)
+            self.errors.failed(tenant, what, exc)
             return None
-        self._errors.ok(tenant)
+        self.errors.ok(tenant)
         return result
 
     def _reload(self, keys: set[str], reread: dict[str, Suspect]) -> None:

@@ -92,7 +92,7 @@ class HotConfEngine:
         applied = time.monotonic()
         # The watcher's debouncer knows when the batch it handed over began; a batch is
         # timed once (a later re-read or reconcile pass sees the same start again).
-        started = getattr(getattr(self.watcher, "_debouncer", None), "taken_started", None)
+        started = self.watcher.debouncer.taken_started
         if started is not None and started != self._timed:
             self._timed = started
             metrics.RELOAD_DURATION.observe(applied - started)

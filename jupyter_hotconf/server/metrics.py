@@ -125,9 +125,7 @@ def untrack(engine: Any) -> None:
 
 
 def _watcher_errors(engine: Any) -> int:
-    # The watcher's error tally is its own; core/watcher.py is at its size limit, so the
-    # total is read here rather than passed through another accessor.
-    return int(getattr(getattr(engine.watcher, "_errors", None), "total", 0))
+    return int(engine.watcher.errors.total)
 
 
 class HotconfCollector:
