@@ -23,12 +23,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import fanout, latency, report, scale
+from . import fanout, latency, report, round2, scale
 from .procs import REPO, raise_fd_limit
 
 log = logging.getLogger("bench")
 
-SECTIONS = ("latency", "fanout", "heartbeat", "scale", "kernel")
+SECTIONS = ("latency", "fanout", "heartbeat", "scale", "kernel", "history", "writeback", "metrics")
+#: the round-2 sections (bench/round2.py); ``--only`` them to refresh their block alone
+ROUND2 = ("history", "writeback", "metrics")
 
 #: per mode: saves per latency system, fan-out sizes and broadcasts, scale sizes and saves,
 #: heartbeat subscribers and window, kernel saves. ``quick`` keeps a run to a few minutes on
@@ -40,6 +42,9 @@ PLANS: dict[str, dict[str, Any]] = {
         "heartbeat": {"subscribers": 20, "window_s": 2.0},
         "scale": {"sizes": [10], "saves": 3, "poll_window_s": 2.0},
         "kernel": {"saves": 3},
+        "history": {"saves": 3, "cold_tenants": 10, "cold_rounds": 1},
+        "writeback": {"subscribers": 5, "changes": 3},
+        "metrics": {"saves": 3, "subscribers": 20, "broadcasts": 3},
     },
     "quick": {
         "latency": {
@@ -54,6 +59,9 @@ PLANS: dict[str, dict[str, Any]] = {
         "heartbeat": {"subscribers": 1000, "window_s": 5.0},
         "scale": {"sizes": [10, 1000], "saves": 20, "poll_window_s": 5.0},
         "kernel": {"saves": 20},
+        "history": {"saves": 100, "cold_tenants": 2000, "cold_rounds": 1},
+        "writeback": {"subscribers": 100, "changes": 30},
+        "metrics": {"saves": 100, "subscribers": 1000, "broadcasts": 20},
     },
     "full": {
         "latency": {
@@ -68,10 +76,47 @@ PLANS: dict[str, dict[str, Any]] = {
         "heartbeat": {"subscribers": 5000, "window_s": 10.0},
         "scale": {"sizes": [10, 1000, 10000], "saves": 50, "poll_window_s": 10.0},
         "kernel": {"saves": 50},
+        "history": {"saves": 300, "cold_tenants": 10000, "cold_rounds": 2},
+        "writeback": {"subscribers": 1000, "changes": 50},
+        "metrics": {"saves": 300, "subscribers": 1000, "broadcasts": 60},
     },
 }
 DOC = REPO / "docs" / "benchmarks.md"
+README = REPO / "README.md"
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+#: a run of the round-2 sections alone is written as ``<mode>-round2.*`` into its own block
+ROUND2_BEGIN, ROUND2_END = "<!-- round2-results:begin -->", "<!-- round2-results:end -->"
+HEADLINE_BEGIN, HEADLINE_END = "<!-- bench-headline:begin -->", "<!-- bench-headline:end -->"
+
+
+def stem_for(mode: str, only: list[str]) -> str:
+    return f"{mode}-round2" if only and set(only) <= set(ROUND2) else mode
+
+
+def _replace_block(path: Path, begin: str, end: str, body: str) -> bool:
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if begin not in text or end not in text:
+        return False
+    block = f"{begin}\n{body}\n{end}"
+    path.write_text(
+        re.sub(f"{re.escape(begin)}.*?{re.escape(end)}", lambda _: block, text, flags=re.S),
+        encoding="utf-8",
+    )
+    return True
+
+
+def readme_headline(out_dir: Path) -> bool:
+    """Regenerate the README's headline table from ``full.json`` and, for the round-2
+    rows, ``full-round2.json`` when it is there (a later run of those sections alone)."""
+    full = out_dir / "full.json"
+    if not full.exists():
+        return False
+    results = json.loads(full.read_text(encoding="utf-8"))
+    extra = out_dir / "full-round2.json"
+    if extra.exists():
+        later = json.loads(extra.read_text(encoding="utf-8"))
+        results.update({k: later[k] for k in ROUND2 if k in later})
+    return _replace_block(README, HEADLINE_BEGIN, HEADLINE_END, report.readme_table(results))
 
 
 def run(mode: str, only: list[str], out_dir: Path, log_dir: Path) -> dict[str, Any]:
@@ -80,6 +125,7 @@ def run(mode: str, only: list[str], out_dir: Path, log_dir: Path) -> dict[str, A
     results: dict[str, Any] = {
         "meta": {
             "mode": mode,
+            "stem": stem_for(mode, only),
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores "
             f"shared with other jobs, Python {platform.python_version()}",
@@ -113,6 +159,8 @@ def run_section(section: str, p: dict[str, Any], log_dir: Path) -> Any:
         return fanout.heartbeat_cost(p["subscribers"], p["window_s"], log_dir)
     if section == "scale":
         return scale.run(p["sizes"], p["saves"], p["poll_window_s"], log_dir)
+    if section in ROUND2:
+        return getattr(round2, section)(p, log_dir)
     from . import kernel  # imports jupyter_client only when asked for
 
     return kernel.run(p["saves"], log_dir)
@@ -120,21 +168,19 @@ def run_section(section: str, p: dict[str, Any], log_dir: Path) -> Any:
 
 def write(results: dict[str, Any], out_dir: Path, update_doc: bool) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    stem = results["meta"]["mode"]
+    stem = results["meta"].get("stem", results["meta"]["mode"])
     json_path = out_dir / f"{stem}.json"
     json_path.write_text(json.dumps(results, indent=1, default=str) + "\n", encoding="utf-8")
     md = report.markdown(results)
     md_path = out_dir / f"{stem}.md"
     md_path.write_text(md, encoding="utf-8")
     written = [json_path, md_path, *report.plots(results, out_dir, stem)]
-    if update_doc and DOC.exists():
-        text = DOC.read_text(encoding="utf-8")
-        if BEGIN in text and END in text:
-            block = f"{BEGIN}\n{md}\n{END}"
-            DOC.write_text(
-                re.sub(f"{BEGIN}.*?{END}", lambda _: block, text, flags=re.S), encoding="utf-8"
-            )
+    if update_doc:
+        begin, end = (ROUND2_BEGIN, ROUND2_END) if stem.endswith("-round2") else (BEGIN, END)
+        if _replace_block(DOC, begin, end, md):
             written.append(DOC)
+        if readme_headline(out_dir):
+            written.append(README)
     return written
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from .stats import ratio
 
 KIB = 1024
+X, DASH = "\u00d7", "\u2013"  # the multiplication sign and en dash of the README's table
 
 
 def _fmt(x: float, digits: int = 1) -> str:
@@ -79,6 +80,7 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             16,
             "KiB",
         )
+    out += round2_targets(results)
     sizes = results.get("scale", {}).get("sizes", [])
     if len(sizes) >= 2:
         small, large = sizes[0], sizes[-1]
@@ -89,6 +91,92 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             "x",
         )
     return out
+
+
+def _target(what: str, measured: float, bound: float, unit: str) -> dict[str, Any]:
+    met = not math.isnan(measured) and measured <= bound
+    return {"target": what, "measured": measured, "bound": bound, "unit": unit, "met": met}
+
+
+def round2_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """The round-2 targets (history, metrics, cold load against the plain script)."""
+    out: list[dict[str, Any]] = []
+    hist = results.get("history", {})
+    lat = hist.get("latency", {})
+    if "history-on" in lat and "history-off" in lat:
+        off = lat["history-off"]["all_have_it_ms"]["p50"]
+        out.append(
+            _target(
+                "history on: save → subscriber p50 at quiet window 0 ≤ off + 0.5 ms",
+                lat["history-on"]["all_have_it_ms"]["p50"],
+                off + 0.5,
+                "ms",
+            )
+        )
+    cold = hist.get("cold_load", {})
+    if cold:
+        n = cold["tenants"]
+        on, off = cold["history-on"]["median_s"], cold["history-off"]["median_s"]
+        out.append(
+            _target(
+                f"history on: cold load of {n:,} tenants ≤ 1.10x off", ratio(on, off), 1.10, "x"
+            )
+        )
+        out.append(
+            _target(
+                f"cold load of {n:,} tenants (history on) ≤ 1.0x the plain script",
+                ratio(on, cold["plain-script"]["median_s"]),
+                1.0,
+                "x",
+            )
+        )
+    met = results.get("metrics", {})
+    if met.get("fanout"):
+        f = met["fanout"]
+        out.append(
+            _target(
+                f"metrics on: server CPU per broadcast to "
+                f"{f['metrics-on']['subscribers']:,} ≤ 1.03x off",
+                ratio(f["metrics-on"]["cpu_ms_per_change"], f["metrics-off"]["cpu_ms_per_change"]),
+                1.03,
+                "x",
+            )
+        )
+    if met.get("latency"):
+        m = met["latency"]
+        off = m["metrics-off"]["all_have_it_ms"]["p50"]
+        out.append(
+            _target(
+                "metrics on: save → subscriber p50 ≤ off + 0.2 ms",
+                m["metrics-on"]["all_have_it_ms"]["p50"],
+                off + 0.2,
+                "ms",
+            )
+        )
+    return out
+
+
+def round2_lines(results: dict[str, Any]) -> list[str]:
+    """Ratios of the round-2 comparisons (each pair measured side by side)."""
+    lines: list[str] = []
+    wb = results.get("writeback", {})
+    if "patch" in wb and "save" in wb:
+        pa, sa = wb["patch"]["all_have_it_ms"], wb["save"]["all_have_it_ms"]
+        lines.append(
+            f"write-back PATCH/save → all {wb['patch']['subscribers']:,} have it: p50 "
+            f"{pa['p50']:.2f}/{sa['p50']:.2f} ms ({ratio(pa['p50'], sa['p50']):.2f}x), p99 "
+            f"{pa['p99']:.2f}/{sa['p99']:.2f} ms ({ratio(pa['p99'], sa['p99']):.2f}x)"
+        )
+    cold = results.get("history", {}).get("cold_load", {})
+    if cold:
+        plain = cold["plain-script"]
+        lines.append(
+            f"cold load {cold['tenants']:,} tenants: history on "
+            f"{cold['history-on']['median_s']:.2f} s, off "
+            f"{cold['history-off']['median_s']:.2f} s, plain script "
+            f"{plain['median_s']:.2f} s (of which its load {plain['load_only_median_s']:.2f} s)"
+        )
+    return lines
 
 
 def headline(results: dict[str, Any]) -> list[str]:
@@ -129,6 +217,7 @@ def headline(results: dict[str, Any]) -> list[str]:
             f"RSS/conn "
             f"{ratio(entry['rss_per_connection_bytes'], peer['rss_per_connection_bytes']):.2f}x"
         )
+    lines += round2_lines(results)
     for t in targets(results):
         lines.append(
             f"[{'met' if t['met'] else 'MISS'}] {t['target']}: "
@@ -219,11 +308,163 @@ def markdown(results: dict[str, Any]) -> str:
         ]
         md += [_summary_row(n, s) for n, s in kern.items() if isinstance(s, dict) and "p50" in s]
         md.append("")
+    md += round2_markdown(results)
     md += [
         f"**Section `{name}` failed**: {error}" for name, error in results.get("errors", {}).items()
     ]
     md += ["**Headline**", "", *(f"- {line}" for line in headline(results)), ""]
     return "\n".join(md)
+
+
+def _pair_rows(label: str, pair: dict[str, Any]) -> list[str]:
+    return [
+        f"| {label} | {name} | {e['subscribers']:,} | {e['changes']} | "
+        f"{_fmt(e['all_have_it_ms']['p50'], 2)} | {_fmt(e['all_have_it_ms']['p99'], 2)} | "
+        f"{_fmt(e['per_subscriber_ms']['p50'], 2)} | {_fmt(e['per_subscriber_ms']['p99'], 2)} | "
+        f"{_fmt(e['cpu_ms_per_change'], 2)} |"
+        for name, e in pair.items()
+    ]
+
+
+def round2_markdown(results: dict[str, Any]) -> list[str]:
+    """Tables of the round-2 sections: pairs measured side by side, cold load."""
+    rows: list[str] = []
+    hist, wb, met = (results.get(k, {}) for k in ("history", "writeback", "metrics"))
+    if hist.get("latency"):
+        rows += _pair_rows("history", hist["latency"])
+    if wb:
+        rows += _pair_rows("write-back", wb)
+    for part in ("latency", "fanout"):
+        if met.get(part):
+            rows += _pair_rows(f"metrics ({part})", met[part])
+    md: list[str] = []
+    if rows:
+        md += [
+            "**Round 2, side by side** (quiet window 0; the two systems of a row pair take "
+            "turns; ms)",
+            "",
+            "| comparison | system | subscribers | changes | all have it p50 | all have it p99 "
+            "| per-sub p50 | per-sub p99 | server CPU per change |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+            *rows,
+            "",
+        ]
+    cold = hist.get("cold_load")
+    if cold:
+        md += [
+            f"**Cold load of {cold['tenants']:,} tenants** (process start → every tenant "
+            f"served; median of {cold['rounds']}, systems taking turns; s)",
+            "",
+            "| system | median | samples |",
+            "|---|---:|---|",
+        ]
+        for name in ("history-on", "history-off", "plain-script"):
+            e = cold[name]
+            md.append(
+                f"| {name} | {_fmt(e['median_s'], 2)} | "
+                f"{', '.join(_fmt(x, 2) for x in e['samples_s'])} |"
+            )
+        md += [
+            "",
+            f"The plain script's own load (after its imports): "
+            f"{_fmt(cold['plain-script']['load_only_median_s'], 2)} s.",
+            "",
+        ]
+    return md
+
+
+def readme_table(results: dict[str, Any]) -> str:
+    """The README's headline table, from a full run (and its round-2 sections)."""
+    rows = ["| measure | jupyter-hotconf | peer | ratio |", "|---|---:|---:|---:|"]
+    lat = results.get("latency", {})
+    if {"ours-0", "peer", "floor"} <= set(lat):
+        o, p, f = (lat[k]["summary"]["p50"] for k in ("ours-0", "peer", "floor"))
+        rows.append(
+            f"| save → client notified, p50 (quiet window 0) | {o:.1f} ms | websockets "
+            f"server {p:.1f} ms; raw watchdog callback (floor) {f:.1f} ms | "
+            f"{ratio(o, p):.1f}{X} peer, floor + {o - f:.1f} ms |"
+        )
+    if {"ours-100", "ours-500", "poll"} <= set(lat):
+        o, s5, pl = (lat[k]["summary"]["p50"] for k in ("ours-100", "ours-500", "poll"))
+        rows.append(
+            f"| save → client notified, p50 (default 100 ms window) | {o:.0f} ms | the "
+            f"seed's 500 ms window: {s5:.0f} ms; naive 1 s polling: {pl:.0f} ms | "
+            f"{ratio(s5, o):.1f}{X} faster than 500 ms |"
+        )
+    fan = results.get("fanout", {})
+    if fan.get("ours"):
+        n = max(e["subscribers"] for e in fan["ours"])
+        o, p = _size(results, "ours", n), _size(results, "peer", n)
+        if o is not None and p is not None:
+            rows += [
+                f"| fan-out to {n:,} subscribers: server CPU per broadcast | "
+                f"{o['cpu_ms_per_broadcast']:.0f} ms | websockets `broadcast()` "
+                f"{p['cpu_ms_per_broadcast']:.0f} ms | "
+                f"{ratio(o['cpu_ms_per_broadcast'], p['cpu_ms_per_broadcast']):.2f}{X} |",
+                f"| fan-out to {n:,}: time until all have it, p50 | "
+                f"{o['all_have_it_ms']['p50']:.0f} ms | {p['all_have_it_ms']['p50']:.0f} ms | "
+                f"{ratio(o['all_have_it_ms']['p50'], p['all_have_it_ms']['p50']):.2f}{X} |",
+                f"| memory per idle connection (RSS) | {o['rss_per_connection_bytes'] / KIB:.1f}"
+                f" KiB | {p['rss_per_connection_bytes'] / KIB:.1f} KiB | "
+                f"{ratio(o['rss_per_connection_bytes'], p['rss_per_connection_bytes']):.2f}{X} |",
+            ]
+    hb = results.get("heartbeat", {})
+    if "cpu_us_per_connection_per_beat_peer" in hb:
+        o, p = hb["cpu_us_per_connection_per_beat"], hb["cpu_us_per_connection_per_beat_peer"]
+        rows.append(
+            f"| heartbeat CPU per connection per beat | {o:.0f} µs | websockets "
+            f"keepalive {p:.0f} µs | {ratio(o, p):.2f}{X} |"
+        )
+    sizes = results.get("scale", {}).get("sizes", [])
+    if len(sizes) >= 2:
+        small, large = sizes[0], sizes[-1]
+        o, p = large["one_change_ms"]["p50"], small["one_change_ms"]["p50"]
+        rows.append(
+            f"| one change among {large['tenants']:,} tenant files, p50 | {o:.1f} ms | "
+            f"the same at {small['tenants']:,} tenants: {p:.1f} ms | {ratio(o, p):.2f}{X} |"
+        )
+    cold = results.get("history", {}).get("cold_load")
+    if cold:
+        on, off = cold["history-on"]["median_s"], cold["history-off"]["median_s"]
+        plain = cold["plain-script"]["median_s"]
+        rows += [
+            f"| cold load of {cold['tenants']:,} tenants (start → all served, with history) | "
+            f"{on:.1f} s | plain load script (json + jsonschema) {plain:.1f} s | "
+            f"{ratio(on, plain):.2f}{X} |",
+            f"| the same, history on / off | {on:.1f} s | `--history none` {off:.1f} s | "
+            f"{ratio(on, off):.2f}{X} |",
+        ]
+    lat2 = results.get("history", {}).get("latency", {})
+    if lat2:
+        on, off = (lat2[k]["all_have_it_ms"]["p50"] for k in ("history-on", "history-off"))
+        rows.append(
+            f"| save → client notified, p50, history on / off | {on:.1f} ms | "
+            f"`--history none` {off:.1f} ms | {on - off:+.1f} ms |"
+        )
+    wb = results.get("writeback", {})
+    if wb:
+        pa, sa = wb["patch"]["all_have_it_ms"], wb["save"]["all_have_it_ms"]
+        rows.append(
+            f"| `PATCH` → all {wb['patch']['subscribers']:,} subscribers have it, "
+            f"p50 / p99 | {pa['p50']:.1f} / {pa['p99']:.1f} ms | save a file: "
+            f"{sa['p50']:.1f} / {sa['p99']:.1f} ms | {ratio(pa['p50'], sa['p50']):.2f}{X} |"
+        )
+    met = results.get("metrics", {})
+    if met.get("fanout"):
+        f = met["fanout"]
+        on, off = f["metrics-on"]["cpu_ms_per_change"], f["metrics-off"]["cpu_ms_per_change"]
+        rows.append(
+            f"| Prometheus metrics: CPU per broadcast to "
+            f"{f['metrics-on']['subscribers']:,} | {on:.1f} ms | metrics off "
+            f"{off:.1f} ms | {ratio(on, off):.2f}{X} |"
+        )
+    kern = results.get("kernel", {})
+    if "on_change_callback" in kern:
+        rows.append(
+            f"| save → `on_change` callback in a real kernel, p50 | "
+            f"{kern['on_change_callback']['p50']:.1f} ms | {DASH} | {DASH} |"
+        )
+    return "\n".join(rows)
 
 
 LABELS = {

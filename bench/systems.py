@@ -10,6 +10,8 @@ the peer has no heartbeat, and the heartbeat's own cost is measured separately.
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +33,7 @@ class Server:
     proc: Spawned
     port: int
     startup_s: float
+    data_dir: Path | None = None  # ours: its own JUPYTER_DATA_DIR (the history lives there)
 
     def ws_uri(self, tenant: str = TENANT) -> str:
         return f"ws://127.0.0.1:{self.port}/ws?tenant_id={tenant}"
@@ -41,6 +44,8 @@ class Server:
 
     def close(self) -> None:
         self.proc.close()
+        if self.data_dir is not None:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
 def start_ours(
@@ -53,9 +58,13 @@ def start_ours(
     poll_interval_s: float = 1.0,
     tag: str = "",
     whatif: tuple[str, ...] = (),
+    history: str = "",
 ) -> Server:
     """``jupyter-hotconf serve`` on a free port; ready when ``GET /health`` answers.
 
+    Each server gets its own ``JUPYTER_DATA_DIR`` (a temp dir removed at ``close``), so the
+    history database it keeps by default (``history=""``; ``"none"`` turns it off) never
+    lands in the user's data dir and no run resumes another's history.
     ``whatif`` (e.g. ``("--nodelay",)``) runs it through ``bench.whatif``'s
     patches instead, to measure a proposed change side by side.
     """
@@ -86,14 +95,22 @@ def start_ours(
         "0",
         "--reconcile-interval",
         "0",  # a 30 s rescan would land inside some runs
+        "--history",
+        history,
     ]
-    proc = Spawned(f"ours{tag}-{port}", argv, log_dir, env={"PYTHONUNBUFFERED": "1"})
+    data_dir = Path(tempfile.mkdtemp(prefix="hotconf-bench-data-"))
+    env = {"PYTHONUNBUFFERED": "1", "JUPYTER_DATA_DIR": str(data_dir)}
     try:
-        startup = wait_http(f"http://127.0.0.1:{port}/health", proc, timeout=300)
+        proc = Spawned(f"ours{tag}-{port}", argv, log_dir, env=env)
+        try:
+            startup = wait_http(f"http://127.0.0.1:{port}/health", proc, timeout=300)
+        except BaseException:
+            proc.close()
+            raise
     except BaseException:
-        proc.close()
+        shutil.rmtree(data_dir, ignore_errors=True)
         raise
-    return Server("ours", proc, port, startup)
+    return Server("ours", proc, port, startup, data_dir)
 
 
 def start_peer(
@@ -119,6 +136,28 @@ def start_peer(
         proc.close()
         raise
     return Server("websockets-peer", proc, port, startup)
+
+
+def start_plain(config_dir: Path, log_dir: Path, *, tag: str = "") -> Server:
+    """The plain load script (``bench/peers/plain_load.py``); ready when its ``/health``
+    answers, i.e. once every tenant is loaded, merged and validated."""
+    port = free_port()
+    argv = [
+        PYTHON,
+        "-m",
+        "bench.peers.plain_load",
+        "--config-dir",
+        str(config_dir),
+        "--port",
+        str(port),
+    ]
+    proc = Spawned(f"plain{tag}-{port}", argv, log_dir, env={"PYTHONUNBUFFERED": "1"})
+    try:
+        startup = wait_http(f"http://127.0.0.1:{port}/health", proc, timeout=300)
+    except BaseException:
+        proc.close()
+        raise
+    return Server("plain-script", proc, port, startup)
 
 
 #: Written beside the tenants so that every reload pays for what ours does in real use:

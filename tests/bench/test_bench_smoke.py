@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SECTIONS = "latency,fanout,heartbeat,scale,kernel"
+SECTIONS = "latency,fanout,heartbeat,scale,kernel,history,writeback,metrics"
 
 
 def _sane(summary: dict[str, Any], where: str) -> None:
@@ -113,12 +113,34 @@ def test_tiny_run_writes_sane_results_and_leaves_no_process(tmp_path: Path) -> N
     _sane(kernel["on_change_callback"], "kernel on_change")
     _sane(kernel["widget_comm_msg"], "kernel widget comm_msg")
 
+    hist = results["history"]
+    for name in ("history-on", "history-off"):
+        _sane(hist["latency"][name]["all_have_it_ms"], f"history latency {name}")
+    cold = hist["cold_load"]
+    assert cold["tenants"] == 10
+    for name in ("history-on", "history-off", "plain-script"):
+        assert all(s > 0 for s in cold[name]["samples_s"]), (name, cold[name])
+    assert cold["plain-script"]["load_only_median_s"] >= 0
+    for name in ("save", "patch"):  # PATCH → subscribers beside save → subscribers
+        entry = results["writeback"][name]
+        assert entry["lost_connections"] == 0
+        _sane(entry["all_have_it_ms"], f"write-back {name}")
+        assert entry["per_subscriber_ms"]["n"] == 5 * entry["changes"]
+    for part in ("latency", "fanout"):
+        for name in ("metrics-on", "metrics-off"):
+            entry = results["metrics"][part][name]
+            _sane(entry["per_subscriber_ms"], f"metrics {part} {name}")
+            assert entry["cpu_ms_per_change"] >= 0
+    names = {t["target"].split(":")[0] for t in results["targets"]}
+    assert {"history on", "metrics on"} <= names, names
+
     assert results["targets"], "no target was reported against"
     for target in results["targets"]:
         assert {"target", "measured", "bound", "unit", "met"} <= set(target)
 
     table = (out / "tiny.md").read_text()
     assert "Save → subscriber notified" in table and "Fan-out" in table
+    assert "Round 2, side by side" in table and "Cold load of 10 tenants" in table
     for plot in ("latency", "fanout", "scale"):
         assert (out / f"tiny-{plot}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # the headline (ratios first) is what a reader sees
