@@ -23,7 +23,7 @@ from ..core.store import Change, ConfigStore, TenantState
 from ..core.tenants import tenant_allowed
 from ..core.watcher import FileWatcher
 from . import metrics
-from .broker import Broker, LocalBroker
+from .broker import Broker, LocalBroker, SharedBroker, shared_broker
 from .events import ChangeEvents
 from .hub import ConfigHub
 from .recording import HistoryRecording
@@ -33,6 +33,8 @@ from .writes import WriteCoordinator
 log = logging.getLogger(__name__)
 
 STOP_TIMEOUT_S = 3.0
+#: Close code (RFC 6455 "service restart") of clients told to resync from fresh Snapshots.
+RESYNC_CLOSE = 1012
 
 
 class HotConfEngine:
@@ -51,15 +53,23 @@ class HotConfEngine:
         self.config_dir = Path(config_dir).absolute()
         self.contents_root = Path(contents_root).absolute() if contents_root else None
         self.store = ConfigStore()
-        self.broker: Broker = broker or LocalBroker()
+        watched = self.store  # the watcher's (with a broker_url: its own; store = shared)
+        #: With a ``broker_url``: the group's broker, which delivers the shared state.
+        self.shared: SharedBroker | None = None
+        if broker is None and settings.broker_url:
+            self.shared, watched = shared_broker(settings, self.store)
+            self.shared.on_resync = self._resync
+        self.broker: Broker = broker or self.shared or LocalBroker()
         self.hub = ConfigHub(self.broker, self.store, settings.hub_limits())
         if event_logger is not None:
             self.broker.subscribe(ChangeEvents(event_logger))
         self.watcher = FileWatcher(
-            self.config_dir, self.store, self._on_changes, **settings.watcher_options()
+            self.config_dir, watched, self._on_changes, **settings.watcher_options()
         )
         self.recording = HistoryRecording(settings, self.config_dir)
         self.writes = WriteCoordinator()
+        if self.shared is not None:  # read-your-writes on the group's publish
+            self.broker.subscribe(self.writes.applied)
         self._loop: IOLoop | None = None
         self._timed: float | None = None  # the batch start last timed (worker thread)
         self.started = False
@@ -77,6 +87,8 @@ class HotConfEngine:
         finally:
             self.recording.starting = False
         self.hub.start()
+        if self.shared is not None:
+            self.shared.start()
         self.started = True
         metrics.track(self)
         log.info(
@@ -104,7 +116,11 @@ class HotConfEngine:
 
     def publish(self, changes: list[Change], applied: float | None = None) -> None:
         """Publish on the loop thread; ``applied`` (``time.monotonic()`` when the store
-        applied them) starts the hub's delivery timing, else the publish does."""
+        applied them) starts the hub's delivery timing, else the publish does. In a group
+        the shared broker decides (docs/scale-out.md): only its leader publishes."""
+        if self.shared is not None:
+            self.shared.offer(changes)
+            return
         for change in changes:
             self.hub.applied_at = applied if applied is not None else time.monotonic()
             self.broker.publish(change)
@@ -118,6 +134,8 @@ class HotConfEngine:
         self.started = False
         metrics.untrack(self)
         self.hub.stop()
+        if self.shared is not None:
+            await self.shared.stop()
         # A thread of our own rather than the loop's default executor, whose idle worker
         # would outlive the server (pytest-jupyter runs many servers in one process).
         loop = asyncio.get_running_loop()
@@ -167,7 +185,14 @@ class HotConfEngine:
             "epoch": self.store.epoch,
             "config_dir_relative": self.config_dir_relative(),
             "history": self.recording.info(),
+            "broker": self.shared.info() if self.shared is not None else LocalBroker.INFO,
         }
+
+    def _resync(self) -> None:
+        """The group's state was reloaded (a new epoch, or this server missed more than the
+        stream holds): every client reconnects and resyncs from fresh Snapshots."""
+        for conn in list(self.hub.connections):
+            self.hub.close(conn, RESYNC_CLOSE, "the shared state was reloaded: resync")
 
     def config_dir_relative(self) -> str | None:
         """The config dir relative to Jupyter's contents root (``configs``), so a frontend

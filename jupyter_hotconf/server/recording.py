@@ -61,6 +61,10 @@ class HistoryRecording:
     def open(self) -> HistoryStore | None:
         """Open the database; on failure log one line saying what and where, and run
         without history (``info`` says why)."""
+        if self.settings.broker_url:  # a group on Redis (docs/scale-out.md)
+            self.error = ("history is kept in Redis streams <namespace>:history:<tenant> "
+                          "when broker_url is set; the per-server database is off")
+            return None
         self.path = history_path(self.settings, self.config_dir)
         if self.path is None:
             self.error = f"history is off (history = {HISTORY_OFF!r})"

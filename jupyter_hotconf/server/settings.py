@@ -33,7 +33,7 @@ _NON_NEGATIVE = (
     "history_max_age_days",
 )
 _POSITIVE = ("poll_interval_s", "heartbeat_interval_s", "heartbeat_timeout_s",
-             "max_message_size", "max_file_bytes", "write_timeout_s")
+             "max_message_size", "max_file_bytes", "write_timeout_s", "leader_lease_ms")
 #: ``history`` value that turns the history off.
 HISTORY_OFF = "none"
 
@@ -190,6 +190,34 @@ class HotConfSettings(Configurable):
         help="Label hotconf_changes_total and hotconf_tenants with the tenant id (one series "
         "per tenant: mind the cardinality with many tenants). Default off.",
     ).tag(config=True)
+
+    broker_url = Unicode(
+        "",
+        help="Where servers share one change stream (docs/scale-out.md). Default '' = "
+        "in-process (this server alone); 'redis://[:password@]host:port/db' (or rediss://) "
+        "= every server with the same URL and broker_namespace follows one leader that "
+        "watches the files. Needs `pip install jupyter_hotconf[redis]`.",
+    ).tag(config=True)
+
+    broker_namespace = Unicode(
+        "hotconf",
+        help="Prefix of every Redis key of this group of servers (<ns>:leader, "
+        "<ns>:changes, <ns>:tenant:<t> …). Default hotconf.",
+    ).tag(config=True)
+
+    leader_lease_ms = Int(
+        5000,
+        help="Milliseconds the Redis leader's lease lasts; renewed every third of it. A "
+        "follower takes over within about this long after a leader dies. Default 5000; "
+        "must be > 0.",
+    ).tag(config=True)
+
+    @validate("broker_url")
+    def _check_broker_url(self, proposal: dict[str, Any]) -> str:
+        value = str(proposal["value"]).strip()
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise TraitError(f"broker_url must be '' or redis://…, rediss://…, got {value!r}")
+        return value
 
     @default("read_only")
     def _read_only_default(self) -> bool:

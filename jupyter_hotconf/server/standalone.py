@@ -22,6 +22,7 @@ from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 from traitlets import Bool, Enum, Float, Int, List, TraitError
 
+from .broker import BrokerUnavailable, check_broker_url
 from .engine import HotConfEngine
 from .handlers import route_table
 from .origins import is_loopback
@@ -199,7 +200,8 @@ def run(args: argparse.Namespace) -> int:
         check_bind(settings)
         Credentials(settings)  # a bad key or cert is an error before anything starts
         ssl_context(settings)
-    except (TraitError, ValueError) as err:
+        check_broker_url(settings.broker_url)  # a missing Redis client, before anything
+    except (TraitError, ValueError, BrokerUnavailable) as err:
         print(f"jupyter-hotconf serve: error: {err}", file=sys.stderr)
         return 2
     asyncio.run(_serve(settings))
