@@ -33,6 +33,7 @@ from .history_rows import (
     entry_from_row,
     insert_entry,
     latest_entry,
+    latest_revisions,
     loads,
     prune_tenant,
 )
@@ -50,10 +51,8 @@ from .tenants import validate_tenant_id
 
 log = logging.getLogger(__name__)
 
-__all__ = [
-    "HistoryEntry", "HistoryStore", "LastRevision", "Recorded", "Revision", "RevisionDiff",
-    "Source", "default_history_path",
-]
+__all__ = ["HistoryEntry", "HistoryStore", "LastRevision", "Recorded", "Revision",
+           "RevisionDiff", "Source", "default_history_path"]
 
 DEFAULT_MAX_REVISIONS = 1000
 DEFAULT_MAX_AGE_DAYS = 90
@@ -78,10 +77,10 @@ class HistoryStore:
         if max_revisions < 0 or max_age_days < 0:
             raise ValueError("max_revisions and max_age_days must be >= 0 (0 = no limit)")
         self.path = Path(path)
-        self.max_revisions = max_revisions
-        self.max_age_days = max_age_days
+        self.max_revisions, self.max_age_days = max_revisions, max_age_days
         self._clock = clock
         self._lock = threading.RLock()
+        self._batched = False
         self._db, self._epoch = open_database(self.path, timeout_s=timeout_s)
 
     @property
@@ -104,17 +103,29 @@ class HistoryStore:
 
     @contextmanager
     def _transaction(self, begin: str) -> Iterator[sqlite3.Connection]:
-        with self._lock:
+        with self._lock:  # inside a ``batch``, each transaction is a savepoint of it
+            start, undo, end = (("SAVEPOINT t", "ROLLBACK TO t", "RELEASE t") if self._batched
+                                else (begin, "ROLLBACK", "COMMIT"))
             try:
-                self._db.execute(begin)
+                self._db.execute(start)
                 try:
                     yield self._db
                 except BaseException:
-                    self._db.execute("ROLLBACK")
+                    self._db.execute(undo)
                     raise
-                self._db.execute("COMMIT")
+                self._db.execute(end)
             except sqlite3.Error as exc:
                 raise unavailable(self.path, exc) from None
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Writes in one transaction (the start-up load: docs/benchmarks.md), each a savepoint."""
+        with self._write():
+            self._batched = True
+            try:
+                yield
+            finally:
+                self._batched = False
 
     def _write(self) -> AbstractContextManager[sqlite3.Connection]:
         """One write transaction: the lock is taken at BEGIN, so check-then-write is atomic
@@ -182,7 +193,8 @@ class HistoryStore:
                  None if config is None else dumps(config),
                  None if document is None else dumps(document)),
             )
-            self._prune(db, tenant_id, now)
+            if current:  # a first revision has nothing to prune (open() prunes at start)
+                prune_tenant(db, tenant_id, now, self.max_revisions, self.max_age_days)
         log.debug("history: tenant %s revision %d (%s)", tenant_id, current + 1, kind.value)
         return Recorded(current + 1, digest, added=True, entry=entry)
 
@@ -210,7 +222,7 @@ class HistoryStore:
             if latest_entry(db, tenant_id) == (entry.change_type, entry.error):
                 return None
             insert_entry(db, entry, now)
-            self._prune(db, tenant_id, now)
+            prune_tenant(db, tenant_id, now, self.max_revisions, self.max_age_days)
         return entry
 
     # ------------------------------------------------------------------ retention
@@ -222,10 +234,7 @@ class HistoryStore:
         with self._write() as db:
             tenants = [row[0] for row in db.execute("SELECT DISTINCT tenant_id FROM entries")]
             for tenant_id in tenants:
-                self._prune(db, tenant_id, now)
-
-    def _prune(self, db: sqlite3.Connection, tenant_id: str, now: float) -> None:
-        prune_tenant(db, tenant_id, now, self.max_revisions, self.max_age_days)
+                prune_tenant(db, tenant_id, now, self.max_revisions, self.max_age_days)
 
     # ------------------------------------------------------------------ queries
 
@@ -248,11 +257,7 @@ class HistoryStore:
         """Latest revision of every recorded tenant (deleted ones with checksum None), for the
         start-up comparison with what is on disk."""
         with self._read() as db:
-            rows = db.execute(
-                "SELECT r.tenant_id, r.revision, r.checksum FROM revisions r JOIN "
-                "(SELECT tenant_id, MAX(revision) AS top FROM revisions GROUP BY tenant_id) m "
-                "ON r.tenant_id = m.tenant_id AND r.revision = m.top ORDER BY r.tenant_id"
-            ).fetchall()
+            rows = latest_revisions(db)
         return {tenant: LastRevision(rev, digest) for tenant, rev, digest in rows}
 
     def history(

@@ -60,6 +60,15 @@ def latest_entry(db: sqlite3.Connection, tenant_id: str) -> tuple[str, Any] | No
     return None if row is None else (str(row[0]), loads(row[1]))
 
 
+def latest_revisions(db: sqlite3.Connection) -> list[tuple[str, int, str | None]]:
+    """(tenant_id, revision, checksum) of every tenant's latest revision, by tenant."""
+    return db.execute(
+        "SELECT r.tenant_id, r.revision, r.checksum FROM revisions r JOIN "
+        "(SELECT tenant_id, MAX(revision) AS top FROM revisions GROUP BY tenant_id) m "
+        "ON r.tenant_id = m.tenant_id AND r.revision = m.top ORDER BY r.tenant_id"
+    ).fetchall()
+
+
 def prune_tenant(
     db: sqlite3.Connection, tenant_id: str, now: float, max_revisions: int, max_age_days: float
 ) -> None:

@@ -170,7 +170,12 @@ RevisionSource = Callable[[Change, LoadResult], "Assigned | None"]
 
 def diff(old: JSONObject | None, new: JSONObject | None) -> tuple[list[dict[str, Any]], list[str]]:
     """RFC 6902 patch ``old → new`` (``None`` = ``{}``) and the JSON pointers it touches."""
-    patch: list[dict[str, Any]] = jsonpatch.make_patch(old or {}, new or {}).patch
+    patch: list[dict[str, Any]]
+    if not old and new:  # from nothing (every first load): one add per key, as jsonpatch
+        patch = [{"op": "add", "path": "/" + key.replace("~", "~0").replace("/", "~1"),
+                  "value": value} for key, value in new.items()]
+    else:
+        patch = jsonpatch.make_patch(old or {}, new or {}).patch
     touched = {op["path"] for op in patch}
     touched.update(op["from"] for op in patch if op["op"] == "move")
     return freeze(patch), FrozenList(sorted(touched))

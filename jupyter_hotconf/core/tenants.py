@@ -148,12 +148,14 @@ class ConfigLayout:
     def _parts(self, path: str | Path) -> tuple[str, ...] | None:
         """Components of ``path`` below the root (given as is or after realpath), or None."""
         p = PurePath(os.path.abspath(path))
-        for root in (self.root, self.real_root):
-            try:
-                return p.relative_to(root).parts
-            except ValueError:
-                continue
-        return None
+        try:
+            return p.relative_to(self.root).parts
+        except ValueError:  # only now resolve the root: a realpath per call was a cold-load cost
+            pass
+        try:
+            return p.relative_to(self.real_root).parts
+        except ValueError:
+            return None
 
     def relname(self, path: str | Path) -> str:
         """``/cfg/private/acme.json`` → ``private/acme.json``."""
