@@ -218,3 +218,58 @@ def serve(hotconf_dir: Path) -> Iterator[Callable[..., ServeProcess]]:
     yield start
     for proc in procs:
         proc.stop()
+
+
+class RedisServer:
+    """A real ``redis-server`` on a free 127.0.0.1 port, persistence off, owned by the test
+    (never the system service); ``restart()`` keeps the port, so it comes back empty."""
+
+    def __init__(self, workdir: Path, *args: str) -> None:
+        import shutil
+
+        self.binary = shutil.which("redis-server")
+        if self.binary is None:
+            pytest.fail("redis-server is not installed: run scripts/setup (it installs "
+                        "Debian's redis-server) or apt-get install redis-server")
+        self.port = free_port()
+        self.args, self.workdir = args, workdir
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> RedisServer:
+        argv = [str(self.binary), "--port", str(self.port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--dir", str(self.workdir), *self.args]
+        with open(self.workdir / f"redis-{self.port}.log", "ab") as log:
+            self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
+
+        def ready() -> bool:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                pytest.fail(f"redis-server exited: {self.proc.returncode}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                    s.sendall(b"PING\r\n")
+                    return s.recv(64).startswith((b"+PONG", b"-NOAUTH"))
+            except OSError:
+                return False
+
+        wait_until(ready, what=f"redis-server on port {self.port}")
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()  # no persistence: nothing to lose, and no shutdown save
+            self.proc.wait(DEADLINE_S)
+
+    def restart(self) -> RedisServer:
+        self.stop()
+        return self.start()
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A fresh ``redis-server`` (see ``RedisServer``), stopped at teardown."""
+    server = RedisServer(tmp_path).start()
+    yield server
+    server.stop()

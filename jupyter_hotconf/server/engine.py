@@ -28,7 +28,7 @@ from .events import ChangeEvents
 from .hub import ConfigHub
 from .recording import HistoryRecording
 from .settings import HotConfSettings
-from .writes import WriteCoordinator
+from .writes import WriteCoordinator, file_lock
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +81,11 @@ class HotConfEngine:
         self._loop = IOLoop.current()
         self.recording.open()
         self.recording.resume(self.store)
-        with self.recording.startup():
+        self.recording.starting = True
+        try:
             self.watcher.start(emit_initial=self.recording.enabled)
+        finally:
+            self.recording.starting = False
         self.hub.start()
         if self.shared is not None:
             self.shared.start()
@@ -190,6 +193,13 @@ class HotConfEngine:
         stream holds): every client reconnects and resyncs from fresh Snapshots."""
         for conn in list(self.hub.connections):
             self.hub.close(conn, RESYNC_CLOSE, "the shared state was reloaded: resync")
+
+    def write_lock(self, tenant_id: str) -> Any:
+        """A tenant's cross-process write lock (``acquire``/``release``): the group's in
+        Redis with a ``broker_url``, else the ``flock`` beside the history database."""
+        if self.shared is not None:
+            return self.shared.write_lock(tenant_id)
+        return file_lock(self.config_dir, self.recording.path, tenant_id)
 
     def config_dir_relative(self) -> str | None:
         """The config dir relative to Jupyter's contents root (``configs``), so a frontend

@@ -33,6 +33,7 @@ from redis.retry import Retry
 
 from ..core.fanout import Listeners
 from ..core.store import Change, ConfigStore, TenantState
+from ..core.writelock import LOCK_POLL_S, LockFailed
 from . import redis_scripts as scripts
 from .settings import HotConfSettings
 
@@ -321,6 +322,11 @@ class RedisBroker:
                      answer[0], tenant_id, answer[1])
 
     # -- writes (docs/write-back.md) ----------------------------------------------------
+    def write_lock(self, tenant_id: str) -> RedisTenantLock:
+        """The group-wide write lock of ``tenant_id`` (call on the loop thread)."""
+        hold_ms = int(self.settings.write_timeout_s * 2000)
+        return RedisTenantLock(self, asyncio.get_running_loop(), tenant_id, hold_ms)
+
     async def run(self, coro: Any) -> Any:
         """Run ``coro(ctl)`` on the control connection (a write's lock and expectation)."""
         ctl = self._ctl
@@ -336,3 +342,40 @@ def _id(entry_id: str) -> tuple[int, int]:
 
 def _pairs(flat: list[str]) -> dict[str, str]:
     return dict(zip(flat[::2], flat[1::2], strict=True))
+
+
+class RedisTenantLock:
+    """``<ns>:lock:<t>``: the write lock of a tenant across every server of the group, with
+    ``TenantLock``'s interface (``acquire``/``release`` on a write's I/O thread; the Redis
+    calls run on the loop). Held at most ``hold_ms`` (a writer that dies frees it)."""
+
+    def __init__(self, broker: RedisBroker, loop: asyncio.AbstractEventLoop, tenant_id: str,
+                 hold_ms: int) -> None:
+        self.broker, self.loop, self.key = broker, loop, broker.keys.lock(tenant_id)
+        self.hold_ms = hold_ms
+        self._token: str | None = None
+
+    def _call(self, fn: Callable[[aioredis.Redis], Any], timeout_s: float) -> Any:
+        future = asyncio.run_coroutine_threadsafe(self.broker.run(fn), self.loop)
+        try:
+            return future.result(timeout_s)
+        except (RedisError, OSError, TimeoutError) as exc:
+            future.cancel()
+            raise LockFailed(f"the Redis write lock {self.key} is unavailable: {exc}") from None
+
+    def acquire(self, timeout_s: float | None = None) -> None:
+        token = secrets.token_hex(8)
+        deadline = time.monotonic() + (timeout_s if timeout_s is not None else 10.0)
+        while not self._call(lambda ctl: ctl.set(self.key, token, nx=True, px=self.hold_ms),
+                             max(deadline - time.monotonic(), 0.5)):
+            if time.monotonic() > deadline:
+                raise LockFailed(f"the Redis write lock {self.key} is held by another writer "
+                                 f"for more than {timeout_s:g}s")
+            time.sleep(max(LOCK_POLL_S, 0.01))  # paces a retry, bounded by the deadline
+        self._token = token
+
+    def release(self) -> None:
+        token, self._token = self._token, None
+        if token is not None:
+            with contextlib.suppress(LockFailed):  # it expires on its own
+                self._call(lambda ctl: ctl.eval(scripts.RELEASE, 1, self.key, token), 5.0)

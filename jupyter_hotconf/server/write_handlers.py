@@ -27,7 +27,7 @@ from ..core.patching import BadPatch, PatchConflict, apply_json_patch, merge_pat
 from ..core.writelock import Current, LockFailed, TenantLock, etag_matches, read_current
 from ..core.writer import PendingWrite, prepare_write, remove_document
 from .history_handlers import HistoryLogic
-from .writes import WriteTimeout, file_lock
+from .writes import WriteTimeout
 
 log = logging.getLogger(__name__)
 
@@ -273,7 +273,7 @@ class TenantWriteLogic(HistoryLogic):
     async def _write(self, tenant_id: str,
                      decide: Callable[[Current, str | None], _Plan]) -> None:
         engine, actor = self.engine, self.actor()
-        lock = file_lock(engine.config_dir, engine.recording.path, tenant_id)
+        lock = engine.write_lock(tenant_id)  # across processes (or servers, in Redis)
         async with engine.writes.lock(tenant_id):
             state = engine.store.get(tenant_id)
             fallback = state.checksum if state is not None else None
