@@ -81,11 +81,8 @@ class HotConfEngine:
         self._loop = IOLoop.current()
         self.recording.open()
         self.recording.resume(self.store)
-        self.recording.starting = True
-        try:
+        with self.recording.startup():
             self.watcher.start(emit_initial=self.recording.enabled)
-        finally:
-            self.recording.starting = False
         self.hub.start()
         if self.shared is not None:
             self.shared.start()
