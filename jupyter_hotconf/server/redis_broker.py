@@ -46,6 +46,7 @@ BACKOFF_S = (0.1, 2.0)
 #: Close code sent to clients when the shared state was reloaded (epoch changed, or the
 #: stream no longer holds where this server was): they reconnect and get fresh Snapshots.
 RESYNC_CLOSE = 1012
+STOP_TIMEOUT_S = 2.0  # the lease hand-back and closing the connections, at most
 _ALL = "*"  # publisher queue item: every tenant (a new leader's rescan)
 
 
@@ -119,8 +120,8 @@ class RedisBroker:
         """Hand the lease back (a follower takes over at once) and close the connections."""
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+            with contextlib.suppress(asyncio.CancelledError, Exception):  # bounded stop
+                await asyncio.wait_for(self._task, STOP_TIMEOUT_S)
             self._task = None
 
     def offer(self, changes: list[Change]) -> None:
@@ -326,6 +327,17 @@ class RedisBroker:
         """The group-wide write lock of ``tenant_id`` (call on the loop thread)."""
         hold_ms = int(self.settings.write_timeout_s * 2000)
         return RedisTenantLock(self, asyncio.get_running_loop(), tenant_id, hold_ms)
+
+    async def expect(self, tenant_id: str, checksum: str | None, source: str,
+                     actor: str | None) -> None:
+        """The next publish of ``checksum`` for the tenant was written by ``actor`` through
+        the API: the leader's publish script takes this (for a write's lifetime) instead of
+        ``watcher``. Best effort: without Redis the change is simply a watcher's."""
+        value = f"{source}\n{actor or ''}"
+        hold_ms = int(self.settings.write_timeout_s * 1000)
+        with contextlib.suppress(RedisError, OSError):
+            await self.run(lambda ctl: ctl.set(self.keys.expect(tenant_id, checksum), value,
+                                               px=hold_ms))
 
     async def run(self, coro: Any) -> Any:
         """Run ``coro(ctl)`` on the control connection (a write's lock and expectation)."""

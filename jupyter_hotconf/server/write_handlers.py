@@ -286,6 +286,8 @@ class TenantWriteLogic(HistoryLogic):
                 if plan.unchanged is None:
                     engine.recording.expect(tenant_id, digest, Source.API, actor)
                     waiter = engine.writes.waiter(tenant_id, digest)
+                    if engine.shared is not None:  # the group's leader records it
+                        await engine.shared.expect(tenant_id, digest, Source.API.value, actor)
                 try:
                     await self.run(lambda: self._commit(lock, tenant_id, plan, actor))
                 except WriteFailed as err:

@@ -132,3 +132,5 @@ async def test_writes_on_every_server_one_wins_under_the_redis_lock(
     assert won["revision"] == 2  # read-your-writes: answered once the leader published it
     for proc in procs:
         assert request(tenant_url(proc))[1]["revision"] == 2
+    entry = redis_client(redis_server).xrevrange("hotconf:changes", count=1)[0][1]
+    assert (entry["revision"], entry["source"]) == ("2", "api")  # the writer said so
