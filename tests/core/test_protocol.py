@@ -227,7 +227,7 @@ def test_parse_protocol() -> None:
 def test_close_codes_and_encode_errors() -> None:
     assert {c.name: int(c) for c in CloseCode} == {
         "POLICY": 1008, "TOO_BIG": 1009, "BAD_TENANT": 4400, "FORBIDDEN": 4403,
-        "HEARTBEAT_TIMEOUT": 4408, "SLOW_CONSUMER": 4413, "TOO_MANY": 4429,
+        "HEARTBEAT_TIMEOUT": 4408, "SLOW_CONSUMER": 4413, "TOO_MANY": 4429, "TOKEN_EXPIRED": 4401,
     }
     with pytest.raises(ProtocolError, match="cannot encode"):
         encode({"X": float("nan")})

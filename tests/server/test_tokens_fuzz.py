@@ -16,13 +16,14 @@ from jupyter_hotconf.pytest_plugin import DEADLINE_S, EXAMPLE_DEFAULTS, ServePro
 
 from .keys import SECRET, mint
 
-VALID = mint(read=("*",))
+#: A well-formed token to cut short (its expiry does not matter once it is truncated).
+SAMPLE = mint(read=("*",))
 #: What a header can carry: printable ASCII (urllib refuses control characters).
 PRINTABLE = st.characters(min_codepoint=0x21, max_codepoint=0x7E)
 B64 = st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=+/")
 
 tokens = st.one_of(
-    st.integers(1, len(VALID) - 1).map(lambda n: VALID[:n]),  # truncated
+    st.integers(1, len(SAMPLE) - 1).map(lambda n: SAMPLE[:n]),  # truncated
     st.lists(st.text(B64, max_size=80), min_size=1, max_size=5).map(".".join),  # base64-ish
     st.text(PRINTABLE, min_size=1, max_size=200),  # garbage
     st.integers(17 * 1024, 40 * 1024).map(lambda n: "e" * n),  # huge
@@ -61,5 +62,6 @@ def test_malformed_tokens_are_401_never_500(server: ServeProcess, token: str) ->
 
 
 def test_the_valid_token_passes(server: ServeProcess) -> None:
-    assert status_of(server.http + "/hotconf/api/tenants/acme", VALID)[0] == 200
+    """Minted now: one minted at import would expire while a long suite runs (5 min)."""
+    assert status_of(server.http + "/hotconf/api/tenants/acme", mint(read=("*",)))[0] == 200
     assert "Traceback" not in server.tail(200_000)
