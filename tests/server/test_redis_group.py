@@ -12,6 +12,7 @@ import pytest
 from jupyter_hotconf.pytest_plugin import RedisServer, wait_until, write_json
 
 from .clients import fetch
+from .promtext import scrape, value
 from .redis_group import broker, clients, info, leaders, raw_change, redis_client, start_group
 
 pytestmark = pytest.mark.asyncio
@@ -61,6 +62,10 @@ async def test_three_servers_one_leader_one_revision_one_epoch(
     assert r.hget("hotconf:tenant:globex", "revision") == "2"
     assert {e[1]["term"] for e in entries} == {broker(leaders(procs)[0])["token"]}
     assert r.xlen("hotconf:history:acme") >= 3
+    # the broker's state on /metrics: every server connected, exactly one leader
+    scraped = [await scrape(f"{proc.http}/metrics") for proc in procs]
+    assert [value(m, "hotconf_broker_connected") for m in scraped] == [1.0, 1.0, 1.0]
+    assert sorted(value(m, "hotconf_broker_leader") for m in scraped) == [0.0, 0.0, 1.0]
     for client in acme + globex + seeds:
         client.close()
 
