@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jupyter_hotconf.pytest_plugin import EXAMPLE_DEFAULTS, EXAMPLE_SCHEMA, write_json
+from jupyter_hotconf.pytest_plugin import EXAMPLE_DEFAULTS, EXAMPLE_SCHEMA, free_port, write_json
 
-from .procs import PYTHON, Spawned, free_port, wait_http, wait_port
+from .procs import PYTHON, Spawned, wait_http, wait_port
 
 HEARTBEAT_OFF_S = 86400.0
 TENANT = "acme"
