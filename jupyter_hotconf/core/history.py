@@ -13,7 +13,6 @@ number. The epoch lives in the database, so revisions survive restarts. See docs
 
 from __future__ import annotations
 
-import copy
 import logging
 import os
 import sqlite3
@@ -24,20 +23,15 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
-from .documents import JSONObject, checksum
-from .errors import HistoryUnavailable, InvalidDocument, UnknownRevision
+from .documents import JSONObject
+from .documents import checksum as checksum_of
+from .errors import HistoryUnavailable, InvalidDocument
+from .history_batch import PendingFirsts
 from .history_db import default_history_path, open_database, unavailable
-from .history_rows import (
-    ENTRY_COLUMNS,
-    dumps,
-    entry_from_row,
-    insert_entry,
-    latest_entry,
-    latest_revisions,
-    loads,
-    prune_tenant,
-)
+from .history_queries import HistoryQueries
+from .history_rows import dumps, insert_entry, latest_entry, loads, prune_tenant
 from .history_types import (
+    Delta,
     HistoryEntry,
     LastRevision,
     Recorded,
@@ -51,12 +45,12 @@ from .tenants import validate_tenant_id
 
 log = logging.getLogger(__name__)
 
-__all__ = ["HistoryEntry", "HistoryStore", "LastRevision", "Recorded", "Revision",
+__all__ = ["Delta", "HistoryEntry", "HistoryStore", "LastRevision", "Recorded", "Revision",
            "RevisionDiff", "Source", "default_history_path"]
 
 DEFAULT_MAX_REVISIONS = 1000
 DEFAULT_MAX_AGE_DAYS = 90
-class HistoryStore:
+class HistoryStore(HistoryQueries):
     """Revisions and audit entries of every tenant of one config dir, in one SQLite file.
 
     ``max_revisions`` per tenant (0 = no limit) and ``max_age_days`` (0 = forever) bound what
@@ -80,7 +74,7 @@ class HistoryStore:
         self.max_revisions, self.max_age_days = max_revisions, max_age_days
         self._clock = clock
         self._lock = threading.RLock()
-        self._batched = False
+        self._pending: PendingFirsts | None = None  # inside ``batch``: first revisions queued
         self._db, self._epoch = open_database(self.path, timeout_s=timeout_s)
 
     @property
@@ -104,9 +98,12 @@ class HistoryStore:
     @contextmanager
     def _transaction(self, begin: str) -> Iterator[sqlite3.Connection]:
         with self._lock:  # inside a ``batch``, each transaction is a savepoint of it
-            start, undo, end = (("SAVEPOINT t", "ROLLBACK TO t", "RELEASE t") if self._batched
+            batched = self._pending is not None
+            start, undo, end = (("SAVEPOINT t", "ROLLBACK TO t", "RELEASE t") if batched
                                 else (begin, "ROLLBACK", "COMMIT"))
             try:
+                if self._pending is not None:  # its rows come first, as if written already
+                    self._pending.flush(self._db)
                 self._db.execute(start)
                 try:
                     yield self._db
@@ -119,13 +116,16 @@ class HistoryStore:
 
     @contextmanager
     def batch(self) -> Iterator[None]:
-        """Writes in one transaction (the start-up load: docs/benchmarks.md), each a savepoint."""
-        with self._write():
-            self._batched = True
+        """Writes in one transaction (the start-up load: docs/benchmarks.md), each a savepoint;
+        the first revision of a tenant that has none is queued and written with the others
+        at the end (``history_batch``)."""
+        with self._write() as db:
+            self._pending = PendingFirsts(db)
             try:
                 yield
+                self._pending.flush(db)
             finally:
-                self._batched = False
+                self._pending = None
 
     def _write(self) -> AbstractContextManager[sqlite3.Connection]:
         """One write transaction: the lock is taken at BEGIN, so check-then-write is atomic
@@ -147,6 +147,8 @@ class HistoryStore:
         source: Source | str = Source.WATCHER,
         actor: str | None = None,
         file: str | None = None,
+        checksum: str | None = None,
+        delta: Delta | None = None,
     ) -> Recorded:
         """Record the tenant's merged ``config`` now in force (None: it has no file).
 
@@ -154,11 +156,23 @@ class HistoryStore:
         is written only when the latest recorded checksum differs; otherwise the existing
         revision is returned, plus a ``recovered`` entry if the last entry was invalid.
         Call it before broadcasting, and broadcast with ``Recorded.revision``.
+        ``checksum`` (of ``config``) and ``delta`` are what the caller computed already (the
+        ``ConfigStore``'s change): the delta's patch is used when its base is the latest
+        recorded checksum, and computed here otherwise.
         """
         tenant_id = validate_tenant_id(tenant_id)
         source = Source(source)
-        digest = None if config is None else checksum(config)
+        digest = None if config is None else checksum or checksum_of(config)
         now = self._clock()
+        with self._lock:
+            pending = self._pending
+            if config is not None and pending is not None and tenant_id not in pending.known:
+                patch, paths = (delta.patch, delta.paths) if delta and delta.base is None else (
+                    diff(None, config))
+                first = HistoryEntry(tenant_id, 1, iso_ms(now), ChangeType.CREATED.value,
+                                     source.value, actor, digest, list(paths), patch, file)
+                pending.add(first, now, config, document)
+                return Recorded(1, digest, added=True, entry=first)
         with self._write() as db:
             row = db.execute(
                 "SELECT revision, checksum, config FROM revisions WHERE tenant_id = ? "
@@ -175,15 +189,16 @@ class HistoryStore:
                     )
                     insert_entry(db, entry, now)
                 return Recorded(current, digest, added=False, entry=entry)
-            patch, paths = diff(loads(current_config), config)
+            patch, paths = ((delta.patch, delta.paths) if delta and delta.base == current_sum
+                            else diff(loads(current_config), config))
             kind = (
                 ChangeType.DELETED if config is None
                 else ChangeType.CREATED if current_sum is None
                 else ChangeType.MODIFIED
             )
-            entry = HistoryEntry(
+            entry = HistoryEntry(  # patch: read-only (frozen), like the store's
                 tenant_id, current + 1, iso_ms(now), kind.value, source.value, actor, digest,
-                list(paths), copy.deepcopy(patch), file,
+                list(paths), patch, file,
             )
             entry_id = insert_entry(db, entry, now)
             db.execute(
@@ -235,85 +250,6 @@ class HistoryStore:
             tenants = [row[0] for row in db.execute("SELECT DISTINCT tenant_id FROM entries")]
             for tenant_id in tenants:
                 prune_tenant(db, tenant_id, now, self.max_revisions, self.max_age_days)
-
-    # ------------------------------------------------------------------ queries
-
-    def entry_count(self) -> int:
-        """Entries of every tenant kept now (after retention)."""
-        with self._read() as db:
-            return int(db.execute("SELECT count(*) FROM entries").fetchone()[0])
-
-    def last(self, tenant_id: str) -> LastRevision | None:
-        """The tenant's latest revision and checksum (None: never recorded)."""
-        tenant_id = validate_tenant_id(tenant_id)
-        with self._read() as db:
-            row = db.execute(
-                "SELECT revision, checksum FROM revisions WHERE tenant_id = ? "
-                "ORDER BY revision DESC LIMIT 1", (tenant_id,),
-            ).fetchone()
-        return None if row is None else LastRevision(row[0], row[1])
-
-    def last_all(self) -> dict[str, LastRevision]:
-        """Latest revision of every recorded tenant (deleted ones with checksum None), for the
-        start-up comparison with what is on disk."""
-        with self._read() as db:
-            rows = latest_revisions(db)
-        return {tenant: LastRevision(rev, digest) for tenant, rev, digest in rows}
-
-    def history(
-        self, tenant_id: str, limit: int = 50, before: int | None = None
-    ) -> list[HistoryEntry]:
-        """The tenant's entries newest first, without configs; ``before=n`` pages back to
-        the entries older than revision n."""
-        tenant_id = validate_tenant_id(tenant_id)
-        if limit < 1:
-            raise ValueError(f"limit must be at least 1, got {limit}")
-        query = f"SELECT {ENTRY_COLUMNS} FROM entries WHERE tenant_id = :t"
-        if before is not None:
-            query += (
-                " AND id < COALESCE((SELECT MIN(id) FROM entries WHERE tenant_id = :t "
-                "AND revision >= :before), (SELECT MAX(id) + 1 FROM entries))"
-            )
-        query += " ORDER BY id DESC LIMIT :limit"
-        with self._read() as db:
-            rows = db.execute(query, {"t": tenant_id, "before": before, "limit": limit})
-            return [entry_from_row(row) for row in rows.fetchall()]
-
-    def revision(self, tenant_id: str, revision: int) -> Revision | None:
-        """Revision ``revision`` with its config and document; None if unknown or pruned."""
-        tenant_id = validate_tenant_id(tenant_id)
-        with self._read() as db:
-            row = db.execute(
-                "SELECT r.revision, r.checksum, e.timestamp, r.config, r.document "
-                "FROM revisions r JOIN entries e ON e.id = r.entry_id "
-                "WHERE r.tenant_id = ? AND r.revision = ?", (tenant_id, revision),
-            ).fetchone()
-        if row is None:
-            return None
-        rev, digest, stamp, config, document = row
-        return Revision(tenant_id, rev, digest, stamp, loads(config), loads(document))
-
-    def diff(self, tenant_id: str, a: int, b: int | None = None) -> RevisionDiff:
-        """Patch and changed paths from revision ``a`` to ``b`` (default: the current one).
-        Raises ``UnknownRevision`` for a revision never recorded or pruned."""
-        tenant_id = validate_tenant_id(tenant_id)
-        with self._read() as db:
-            if b is None:
-                top = db.execute(
-                    "SELECT MAX(revision) FROM revisions WHERE tenant_id = ?", (tenant_id,)
-                ).fetchone()[0]
-                b = a if top is None else int(top)
-            configs = {}
-            for n in (a, b):
-                row = db.execute(
-                    "SELECT config FROM revisions WHERE tenant_id = ? AND revision = ?",
-                    (tenant_id, n),
-                ).fetchone()
-                if row is None:
-                    raise UnknownRevision(tenant_id, n)
-                configs[n] = loads(row[0])
-        patch, paths = diff(configs[a], configs[b])
-        return RevisionDiff(tenant_id, a, b, copy.deepcopy(patch), list(paths))
 
     def integrity_check(self) -> list[str]:
         """SQLite's ``PRAGMA integrity_check``: ``["ok"]`` for a sound database."""

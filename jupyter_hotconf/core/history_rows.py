@@ -20,9 +20,14 @@ ENTRY_COLUMNS = (
 _DAY_MS = 86_400_000
 
 
+# One encoder, built once: ``json.dumps`` with options builds a new one per call, and a
+# revision is three or four dumps (a cold start of 10,000 tenants: 40,000).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
 def dumps(value: Any) -> str:
     """Compact JSON in the value's own key order (a revision comes back as it was recorded)."""
-    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return _ENCODER.encode(value)
 
 
 def loads(text: str | None) -> Any:

@@ -38,6 +38,15 @@ class LastRevision(NamedTuple):
     checksum: str | None
 
 
+class Delta(NamedTuple):
+    """A patch a recorder has computed already (the ``ConfigStore``'s): from the config whose
+    checksum is ``base`` (None: from nothing) to the one recorded, and the pointers it touches."""
+
+    base: str | None
+    patch: list[dict[str, Any]]
+    paths: list[str]
+
+
 @dataclass(frozen=True)
 class HistoryEntry:
     """One audit entry: a revision (created/modified/deleted), an invalid attempt

@@ -18,9 +18,10 @@ from typing import Any
 
 from jupyter_core.paths import jupyter_data_dir
 
+from ..core.documents import checksum
 from ..core.errors import HistoryUnavailable
 from ..core.history import HistoryStore, default_history_path
-from ..core.history_types import Source
+from ..core.history_types import Delta, Source
 from ..core.loading import LoadResult
 from ..core.store import Assigned, Change, ChangeType, ConfigStore, TenantState
 from .settings import HISTORY_OFF, HotConfSettings
@@ -41,6 +42,15 @@ def history_path(settings: HotConfSettings, config_dir: Path) -> Path | None:
     return default_history_path(config_dir, jupyter_data_dir())
 
 
+def _delta(change: Change) -> Delta | None:
+    """The store's patch for the history to reuse (it is the history's own when the store's
+    previous config is the latest recorded one, which ``record`` checks by checksum)."""
+    if not change.is_wire_change:
+        return None
+    base = None if change.old is None else checksum(change.old)
+    return Delta(base, change.patch, change.changed_paths)
+
+
 class HistoryRecording:
     """The history of one engine (or none, and why)."""
 
@@ -52,6 +62,7 @@ class HistoryRecording:
         self.error: str | None = None
         self.starting = False
         self.entries = 0  # entries in the database, for hotconf_history_entries
+        self.redis_history = False  # kept in the group's Redis streams (docs/scale-out.md)
         self._lock = threading.Lock()
         self._expected: dict[tuple[str, str | None], tuple[Source, str | None]] = {}
 
@@ -62,14 +73,14 @@ class HistoryRecording:
     def open(self) -> HistoryStore | None:
         """Open the database; on failure log one line saying what and where, and run
         without history (``info`` says why)."""
-        if self.settings.broker_url:  # a group on Redis (docs/scale-out.md)
-            self.error = ("history is kept in Redis streams <namespace>:history:<tenant> "
-                          "when broker_url is set; the per-server database is off")
-            return None
-        self.path = history_path(self.settings, self.config_dir)
-        if self.path is None:
+        path = history_path(self.settings, self.config_dir)
+        if path is None:
             self.error = f"history is off (history = {HISTORY_OFF!r})"
             return None
+        if self.settings.broker_url:  # the leader's publish records it in Redis streams
+            self.redis_history = True
+            return None
+        self.path = path
         try:
             self.history = HistoryStore(self.path, **self.settings.history_options())
             self.history.prune()  # a lowered limit takes effect at start
@@ -168,7 +179,7 @@ class HistoryRecording:
                 return Assigned(change.revision, source.value, actor)
             recorded = history.record(
                 tenant, change.new, document=result.document, source=source, actor=actor,
-                file=result.file,
+                file=result.file, checksum=change.checksum, delta=_delta(change),
             )
             if not change.is_wire_change:
                 return Assigned(change.revision, source.value, actor)
@@ -194,6 +205,10 @@ class HistoryRecording:
 
     def info(self) -> dict[str, Any]:
         """``GET info``'s ``history``: enabled, where, and why not."""
+        if self.redis_history:
+            url = self.settings.broker_url
+            where = f"{url.rsplit('@', 1)[-1]} {self.settings.broker_namespace}:history:<tenant>"
+            return {"enabled": True, "path": where, "error": None}
         return {
             "enabled": self.enabled,
             "path": str(self.path) if self.path is not None else None,

@@ -1,0 +1,61 @@
+"""First revisions queued during a history batch and written at its end, many rows at once.
+
+A server's first start on a config dir records every tenant as revision 1 (10,000 tenants in
+the cold-load benchmark, docs/benchmarks.md). Inside ``HistoryStore.batch`` — one
+``BEGIN IMMEDIATE`` transaction, so no other process writes meanwhile — a tenant without any
+revision needs no query to be recorded: which tenants have one is read once, and the new
+rows wait here until one ``executemany`` per table writes them (before any other statement
+of the batch, and before its commit, so the database never sees them out of order).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from .documents import JSONObject
+from .history_rows import ENTRY_COLUMNS, dumps
+from .history_types import HistoryEntry
+
+
+class PendingFirsts:
+    """The tenants that have a revision, and the first revisions not yet written."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.known = {row[0] for row in db.execute("SELECT DISTINCT tenant_id FROM revisions")}
+        self._entries: list[tuple[Any, ...]] = []
+        self._revisions: list[tuple[Any, ...]] = []
+
+    def add(self, entry: HistoryEntry, now: float, config: JSONObject,
+            document: JSONObject | None) -> None:
+        """Queue ``entry`` (revision 1 of a tenant without one) with its content. Serialised
+        now, so a value that cannot be stored fails this record, not the batch."""
+        self._entries.append(
+            (entry.tenant_id, entry.revision, entry.timestamp, entry.change_type, entry.source,
+             entry.actor, entry.checksum, dumps(entry.changed_paths), dumps(entry.patch),
+             entry.file, None, int(now * 1000))
+        )
+        self._revisions.append(
+            (entry.tenant_id, entry.revision, entry.checksum, dumps(config),
+             None if document is None else dumps(document))
+        )
+        self.known.add(entry.tenant_id)
+
+    def flush(self, db: sqlite3.Connection) -> None:
+        """Write what is queued, the entries numbered after the last one in the table."""
+        if not self._entries:
+            return
+        first = int(db.execute("SELECT COALESCE(MAX(id), 0) FROM entries").fetchone()[0]) + 1
+        db.executemany(
+            f"INSERT INTO entries (id, {ENTRY_COLUMNS}, created_ms) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            ((first + i, *row) for i, row in enumerate(self._entries)),
+        )
+        db.executemany(
+            "INSERT INTO revisions (tenant_id, revision, entry_id, checksum, config, document)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            ((tenant, revision, first + i, digest, config, document)
+             for i, (tenant, revision, digest, config, document) in enumerate(self._revisions)),
+        )
+        self._entries.clear()
+        self._revisions.clear()

@@ -1,0 +1,94 @@
+"""A batch of records (the start-up load) and a caller's checksum and patch give the database
+exactly what recording one by one, computing everything, gives (docs/history.md)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from jupyter_hotconf.core.documents import checksum
+from jupyter_hotconf.core.errors import InvalidDocument
+from jupyter_hotconf.core.history import Delta, HistoryStore
+from jupyter_hotconf.core.store import diff
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        self.now += 0.001
+        return self.now
+
+
+def rows(path: Path) -> list[list[tuple[Any, ...]]]:
+    with sqlite3.connect(path) as db:
+        return [db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+                for table in ("entries", "revisions")]
+
+
+def script(history: HistoryStore) -> None:
+    """First revisions, a tenant recorded twice, a deletion and an invalid attempt."""
+    history.record("acme", {"a": 1, "b": {"c": [1, 2]}}, document={"a": 1}, file="acme.json")
+    history.record("globex", {"x": "é"}, source="startup", file="globex.json")
+    history.record("acme", {"a": 2, "b": {"c": [1, 2]}}, document={"a": 2})
+    history.record("initech", {"k": None}, actor="ann")
+    history.record_invalid("initech", InvalidDocument("bad", file="initech.json", line=1))
+    history.record("globex", None)
+    history.record("umbrella", {"u": 1})
+
+
+def test_a_batch_writes_the_rows_recording_one_by_one_writes(tmp_path: Path) -> None:
+    one, two = tmp_path / "one.sqlite", tmp_path / "two.sqlite"
+    with HistoryStore(one, clock=Clock()) as history:
+        script(history)
+    with HistoryStore(two, clock=Clock()) as history, history.batch():
+        script(history)
+    assert rows(one) == rows(two)
+    with HistoryStore(two) as history:
+        assert [e.revision for e in history.history("acme")] == [2, 1]
+        assert history.revision("umbrella", 1) is not None
+
+
+def test_a_batch_resumes_a_database_that_has_revisions(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite"
+    with HistoryStore(path) as history:
+        history.record("acme", {"a": 1})
+    with HistoryStore(path) as history:
+        with history.batch():
+            again = history.record("acme", {"a": 1})
+            fresh = history.record("globex", {"g": 1})
+            moved = history.record("acme", {"a": 2})
+        assert (again.revision, again.added, fresh.revision, moved.revision) == (1, False, 1, 2)
+        assert [e.revision for e in history.history("acme")] == [2, 1]
+        assert history.integrity_check() == ["ok"]
+
+
+def test_a_failed_batch_writes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite"
+    with HistoryStore(path) as history:
+        try:
+            with history.batch():
+                history.record("acme", {"a": 1})
+                raise RuntimeError("the load failed")
+        except RuntimeError:
+            pass
+        assert history.last("acme") is None
+        assert history.record("acme", {"a": 1}).revision == 1
+
+
+def test_a_delta_is_used_only_from_the_latest_recorded_content(tmp_path: Path) -> None:
+    with HistoryStore(tmp_path / "h.sqlite") as history:
+        history.record("acme", {"a": 1})
+        history.record("acme", {"a": 2})  # another process, say: the caller still has {a: 1}
+        stale = Delta(checksum({"a": 1}), *diff({"a": 1}, {"a": 3}))
+        stale = stale._replace(patch=[{"op": "replace", "path": "/a", "value": "stale"}])
+        history.record("acme", {"a": 3}, delta=stale)
+        assert history.history("acme", limit=1)[0].patch == [
+            {"op": "replace", "path": "/a", "value": 3}]
+        given = Delta(checksum({"a": 3}), [{"op": "replace", "path": "/a", "value": 4}], ["/a"])
+        history.record("acme", {"a": 4}, checksum=checksum({"a": 4}), delta=given)
+        latest = history.history("acme", limit=1)[0]
+        assert (latest.revision, latest.patch, latest.changed_paths) == (
+            4, [{"op": "replace", "path": "/a", "value": 4}], ["/a"])
