@@ -208,10 +208,11 @@ class HistoryStore(HistoryQueries):
                  None if config is None else dumps(config),
                  None if document is None else dumps(document)),
             )
-            if current:  # a first revision has nothing to prune (open() prunes at start)
-                prune_tenant(db, tenant_id, now, self.max_revisions, self.max_age_days)
+            pruned = 0  # a first revision has nothing to prune (open() prunes at start)
+            if current:
+                pruned = prune_tenant(db, tenant_id, now, self.max_revisions, self.max_age_days)
         log.debug("history: tenant %s revision %d (%s)", tenant_id, current + 1, kind.value)
-        return Recorded(current + 1, digest, added=True, entry=entry)
+        return Recorded(current + 1, digest, added=True, entry=entry, pruned=pruned)
 
     def record_invalid(
         self,

@@ -76,10 +76,10 @@ def latest_revisions(db: sqlite3.Connection) -> list[tuple[str, int, str | None]
 
 def prune_tenant(
     db: sqlite3.Connection, tenant_id: str, now: float, max_revisions: int, max_age_days: float
-) -> None:
+) -> int:
     """Drop revisions past ``max_revisions`` or older than ``max_age_days`` (0 = no limit),
     never the current one; then the entries no kept revision needs: those older than the
-    oldest kept revision, and those past the age limit."""
+    oldest kept revision, and those past the age limit. Returns how many entries went."""
     row = db.execute(
         "SELECT MAX(revision) FROM revisions WHERE tenant_id = ?", (tenant_id,)
     ).fetchone()
@@ -96,10 +96,10 @@ def prune_tenant(
             "(SELECT id FROM entries WHERE tenant_id = ? AND created_ms < ?)",
             (tenant_id, current, tenant_id, cutoff_ms),
         )
-    db.execute(
+    return db.execute(
         "DELETE FROM entries WHERE tenant_id = :t "
         "AND id NOT IN (SELECT entry_id FROM revisions WHERE tenant_id = :t) AND ("
         "id < (SELECT MIN(entry_id) FROM revisions WHERE tenant_id = :t) "
         "OR created_ms < :cutoff)",
         {"t": tenant_id, "cutoff": cutoff_ms},
-    )
+    ).rowcount

@@ -85,12 +85,14 @@ class Recorded:
     """What ``HistoryStore.record`` did: ``revision`` is the one to broadcast with (new, or
     the existing one when the content was already recorded — maybe by another process);
     ``added`` says a new revision was written; ``entry`` is the entry written, if any (a
-    ``recovered`` entry is written without a new revision)."""
+    ``recovered`` entry is written without a new revision); ``pruned`` how many entries of
+    the tenant retention dropped in the same transaction."""
 
     revision: int
     checksum: str | None
     added: bool
     entry: HistoryEntry | None = None
+    pruned: int = 0
 
 
 @dataclass(frozen=True)

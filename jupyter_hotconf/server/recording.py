@@ -21,7 +21,7 @@ from jupyter_core.paths import jupyter_data_dir
 from ..core.documents import checksum
 from ..core.errors import HistoryUnavailable
 from ..core.history import HistoryStore, default_history_path
-from ..core.history_types import Delta, Source
+from ..core.history_types import Delta, Recorded, Source
 from ..core.loading import LoadResult
 from ..core.store import Assigned, Change, ChangeType, ConfigStore, TenantState
 from .settings import HISTORY_OFF, HotConfSettings
@@ -137,6 +137,21 @@ class HistoryRecording:
             self.starting = False
         self._count()
 
+    def _tally(self, recorded: Recorded) -> None:
+        """Keep ``entries`` from what a record wrote and pruned, without a second transaction
+        and a COUNT(*) of the whole table on the path of every change (docs/history.md).
+        Content recorded already was written by another process: count again then."""
+        if self.starting:
+            return  # counted once at the end of the start-up load
+        if recorded.added or recorded.entry is not None:
+            self.entries += (recorded.entry is not None) - recorded.pruned
+        else:
+            self._count()
+
+    def _recount(self) -> None:
+        if not self.starting:
+            self._count()
+
     def _count(self) -> None:
         if self.history is not None:
             with contextlib.suppress(HistoryUnavailable):  # a failed record has said why
@@ -160,10 +175,7 @@ class HistoryRecording:
         history = self.history
         if history is None:
             return None
-        assigned = self._assign(history, change, result)
-        if not self.starting:  # on the watcher's thread, as recording; at start-up, once
-            self._count()
-        return assigned
+        return self._assign(history, change, result)
 
     def _assign(self, history: HistoryStore, change: Change,
                 result: LoadResult) -> Assigned | None:
@@ -176,11 +188,13 @@ class HistoryRecording:
             if change.change_type is ChangeType.INVALID:
                 if change.error is not None:
                     history.record_invalid(tenant, change.error, source=source, actor=actor)
+                    self._recount()  # rare (an error is recorded once); it may have pruned
                 return Assigned(change.revision, source.value, actor)
             recorded = history.record(
                 tenant, change.new, document=result.document, source=source, actor=actor,
                 file=result.file, checksum=change.checksum, delta=_delta(change),
             )
+            self._tally(recorded)
             if not change.is_wire_change:
                 return Assigned(change.revision, source.value, actor)
             if recorded.revision < 1:
