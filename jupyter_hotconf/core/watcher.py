@@ -326,9 +326,10 @@ class FileWatcher:
             self._deliver(changes)
 
     def _deliver(self, changes: list[Change]) -> None:
+        each = log.info if len(changes) <= 20 else log.debug  # a first start: one line
         for change in changes:
-            log.info(
-                "tenant %s: %s (revision %d)",
-                change.tenant_id, change.change_type.value, change.revision,
-            )
+            each("tenant %s: %s (revision %d)", change.tenant_id, change.change_type.value,
+                 change.revision)
+        if len(changes) > 20:
+            log.info("%d tenants changed in one batch", len(changes))
         self._fanout.publish(changes)

@@ -9,6 +9,7 @@ underneath) hands each batch to the loop thread, where the broker, the hub and
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 import contextlib
 import logging
 import threading
@@ -33,6 +34,15 @@ from .writes import WriteCoordinator, file_lock
 log = logging.getLogger(__name__)
 
 STOP_TIMEOUT_S = 3.0
+#: A batch of more changes than this is logged as one line (each change at debug level).
+LOG_EACH_UP_TO = 20
+
+
+def summary(changes: list[Change]) -> str:
+    """``created 9998, modified 2``: a large batch in a few words."""
+    counts = Counter(change.change_type.value for change in changes)
+    return ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items()))
+
 #: Close code (RFC 6455 "service restart") of clients told to resync from fresh Snapshots.
 RESYNC_CLOSE = 1012
 
@@ -118,11 +128,14 @@ class HotConfEngine:
         if self.shared is not None:
             self.shared.offer(changes)
             return
+        self.hub.quiet = len(changes) > LOG_EACH_UP_TO
         for change in changes:
             self.hub.applied_at = applied if applied is not None else time.monotonic()
             self.broker.publish(change)
             self.writes.applied(change)
-        self.hub.applied_at = None
+        self.hub.applied_at, self.hub.quiet = None, False
+        if len(changes) > LOG_EACH_UP_TO:
+            log.info("hotconf broadcast: %d changes (%s)", len(changes), summary(changes))
 
     async def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
         """Close every socket and stop the watcher, within ``timeout`` seconds."""

@@ -109,6 +109,9 @@ class ConfigHub:
         #: ``time.monotonic()`` when the change being published was applied (set by the
         #: engine around a publish), so a broadcast times applied → last subscriber written.
         self.applied_at: float | None = None
+        #: Set by the engine around a large batch (a first start recording 10,000 tenants, a
+        #: checkout of hundreds): each broadcast is logged at debug, the batch in one line.
+        self.quiet = False
         self._unsubscribe = broker.subscribe(self._deliver)
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -241,7 +244,7 @@ class ConfigHub:
         if sent:  # one observation and one increment per broadcast, not per socket
             metrics.DELIVERY_DURATION.observe(time.monotonic() - (self.applied_at or start))
             metrics.sent(sent)
-        log.info(
+        (log.debug if self.quiet else log.info)(
             "hotconf broadcast: tenant=%s change=%s revision=%d receivers=%d",
             change.tenant_id,
             change.change_type.value,
