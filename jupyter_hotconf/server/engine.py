@@ -9,11 +9,11 @@ underneath) hands each batch to the loop thread, where the broker, the hub and
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 import contextlib
 import logging
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from ..core.watcher import FileWatcher
 from . import metrics
 from .broker import Broker, LocalBroker, SharedBroker, shared_broker
 from .events import ChangeEvents
+from .history_backend import HistoryBackend, open_backend
 from .hub import ConfigHub
 from .recording import HistoryRecording
 from .settings import HotConfSettings
@@ -77,6 +78,8 @@ class HotConfEngine:
             self.config_dir, watched, self._on_changes, **settings.watcher_options()
         )
         self.recording = HistoryRecording(settings, self.config_dir)
+        #: What the history routes read: the database, or the group's Redis streams.
+        self.history: HistoryBackend | None = None
         self.writes = WriteCoordinator()
         if self.shared is not None:  # read-your-writes on the group's publish
             self.broker.subscribe(self.writes.applied)
@@ -91,6 +94,7 @@ class HotConfEngine:
         self._loop = IOLoop.current()
         self.recording.open()
         self.recording.resume(self.store)
+        self.history = open_backend(self)
         with self.recording.startup():
             self.watcher.start(emit_initial=self.recording.enabled)
         self.hub.start()
@@ -170,6 +174,9 @@ class HotConfEngine:
             log.warning("hotconf: watcher did not stop within %.1fs", timeout)
         stopper.join(0.5)
         self.writes.close()
+        if self.history is not None:
+            with contextlib.suppress(Exception):  # bounded stop: a dead Redis is no error
+                await asyncio.wait_for(self.history.close(), 1.0)
         self.recording.close()
 
     # -- what the REST handlers read -----------------------------------------------------

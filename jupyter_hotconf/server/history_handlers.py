@@ -1,9 +1,11 @@
 """History, revisions, diff and rollback over REST: the request logic both apps share
 (docs/history.md, "REST"). Each app puts it behind its own thin, authenticating base.
 
-Every database read and every file write runs on the engine's I/O threads
-(``WriteCoordinator.run``), never on the loop. History off or unusable → 503 with the
-reason (the same one ``GET info`` gives); a rollback on a read-only server → 403.
+The history is the engine's ``HistoryBackend`` (``history_backend.py``): the SQLite
+database, or a Redis group's streams, so nothing here branches on where it lives. Database
+reads and file writes run on the engine's I/O threads (``WriteCoordinator.run``), never on
+the loop. History off or unusable → 503 with the reason (the same one ``GET info`` gives); a
+rollback on a read-only server → 403.
 """
 
 from __future__ import annotations
@@ -16,14 +18,20 @@ from typing import Any
 from tornado.web import HTTPError
 
 from ..core.documents import JSONObject
-from ..core.errors import InvalidDocument, InvalidTenant, UnknownRevision, WriteFailed
-from ..core.history import HistoryStore
+from ..core.errors import (
+    HistoryUnavailable,
+    InvalidDocument,
+    InvalidTenant,
+    UnknownRevision,
+    WriteFailed,
+)
 from ..core.history_types import Revision, Source
 from ..core.tenants import validate_tenant_id
 from ..core.writelock import Current, LockFailed, etag_matches, read_current
 from ..core.writer import PendingWrite, prepare_write
 from .handlers import HotconfLogic
-from .writes import WriteTimeout, file_lock
+from .history_backend import HistoryBackend
+from .writes import WriteTimeout
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +51,18 @@ class HistoryLogic(HotconfLogic):
             raise HTTPError(403, f"tenant {tenant_id!r} is not allowed")
         return tenant_id
 
-    def history(self) -> HistoryStore:
-        history = self.engine.recording.history
+    def history(self) -> HistoryBackend:
+        history: HistoryBackend | None = self.engine.history
         if history is None:
             raise HTTPError(503, f"no history: {self.engine.recording.error}")
         return history
+
+    async def read(self, coro: Any) -> Any:
+        """Await a history read; an unusable store answers 503 saying why."""
+        try:
+            return await coro
+        except HistoryUnavailable as err:
+            raise HTTPError(503, f"no history: {err}") from None
 
     def int_argument(self, name: str, default: int | None, *, minimum: int = 1) -> int | None:
         handler: Any = self
@@ -75,7 +90,7 @@ class TenantHistoryLogic(HistoryLogic):
         history = self.history()
         limit = min(self.int_argument("limit", DEFAULT_LIMIT) or DEFAULT_LIMIT, MAX_LIMIT)
         before = self.int_argument("before", None)
-        entries = await self.run(lambda: history.history(tenant_id, limit, before))
+        entries = await self.read(history.entries(tenant_id, limit, before))
         if not entries and before is None and self.engine.store.get(tenant_id) is None:
             raise HTTPError(404, f"no history for tenant {tenant_id!r}")
         self.send_json({"tenant_id": tenant_id, "epoch": history.epoch,
@@ -90,7 +105,7 @@ class RevisionLogic(HistoryLogic):
         tenant_id = self.tenant_id(raw)
         history = self.history()
         number = _revision_number(raw_revision)
-        revision: Revision | None = await self.run(lambda: history.revision(tenant_id, number))
+        revision: Revision | None = await self.read(history.revision(tenant_id, number))
         if revision is None:
             raise HTTPError(404, str(UnknownRevision(tenant_id, number)))
         handler: Any = self
@@ -115,7 +130,7 @@ class DiffLogic(HistoryLogic):
             raise HTTPError(400, "from=<revision> is required")
         end = self.int_argument("to", None)
         try:
-            result = await self.run(lambda: history.diff(tenant_id, start, end))
+            result = await self.read(history.diff(tenant_id, start, end))
         except UnknownRevision as err:
             raise HTTPError(404, str(err)) from None
         self.send_json(result.to_dict())
@@ -147,17 +162,19 @@ class RollbackLogic(HistoryLogic):
         history = self.history()
         number = _body_revision(self.request.body)
         engine, actor = self.engine, self.actor()
-        # The same locks as every write: this process's, then the cross-process flock.
-        lock = file_lock(engine.config_dir, engine.recording.path, tenant_id)
+        # The same locks as every write: this process's, then the cross-process one (a flock,
+        # or in a Redis group the group's lock).
+        lock = engine.write_lock(tenant_id)
         async with engine.writes.lock(tenant_id):
             try:
                 await self.run(lambda: lock.acquire(engine.settings.write_timeout_s))
             except LockFailed as err:
                 raise HTTPError(503, str(err)) from None
             try:
-                if not await self._if_match(tenant_id):
+                if not await self._if_match(tenant_id, history):
                     return
-                plan = await self.run(lambda: self._plan(history, tenant_id, number))
+                revision = await self.read(history.revision(tenant_id, number))
+                plan = await self.run(lambda: self._plan(revision, tenant_id, number))
                 if isinstance(plan, InvalidDocument):  # invalid under today's defaults/schema
                     self.send_json({"message": str(plan), "reason": str(plan),
                                     "error": plan.to_dict()}, 422)
@@ -170,6 +187,9 @@ class RollbackLogic(HistoryLogic):
                     return
                 engine.recording.expect(tenant_id, pending.checksum, Source.ROLLBACK, actor)
                 waiter = engine.writes.waiter(tenant_id, pending.checksum)
+                if engine.shared is not None:  # the group's leader records it as ours
+                    await engine.shared.expect(tenant_id, pending.checksum,
+                                               Source.ROLLBACK.value, actor)
                 try:
                     await self.run(lambda: self._commit(history, plan, actor))
                 except WriteFailed as err:
@@ -177,7 +197,7 @@ class RollbackLogic(HistoryLogic):
                     engine.recording.forget(tenant_id, pending.checksum)
                     raise HTTPError(500, str(err)) from None
             finally:
-                lock.release()
+                await self.run(lock.release)  # a Redis lock's release waits on the loop
             try:
                 change = await engine.writes.wait(
                     waiter, tenant_id, pending.checksum, engine.settings.write_timeout_s)
@@ -191,7 +211,7 @@ class RollbackLogic(HistoryLogic):
         self.send_json({"revision": change.revision, "checksum": change.checksum,
                         "rolled_back_to": number, "changed": change.is_wire_change})
 
-    async def _if_match(self, tenant_id: str) -> bool:
+    async def _if_match(self, tenant_id: str, history: HistoryBackend) -> bool:
         """``If-Match`` against the file on disk (read under the locks; an invalid file counts
         as the config in force); a mismatch answers 412 with the current state and returns
         False."""
@@ -205,7 +225,7 @@ class RollbackLogic(HistoryLogic):
         current = on_disk.checksum or (state.checksum if state is not None else None)
         if etag_matches(wanted, current):
             return True
-        last = await self.run(lambda: self.history().last(tenant_id))
+        last = await self.read(history.last(tenant_id))
         revision = state.revision if state is not None else 0
         if last is not None and last.checksum == current and current is not None:
             revision = last.revision
@@ -214,11 +234,10 @@ class RollbackLogic(HistoryLogic):
                                    f"{current}", "reason": "precondition failed"}, 412)
         return False
 
-    def _plan(self, history: HistoryStore, tenant_id: str, number: int) -> (
+    def _plan(self, revision: Revision | None, tenant_id: str, number: int) -> (
         _Plan | InvalidDocument
     ):
         """Runs on an I/O thread: the stored document, rendered and validated for the file."""
-        revision = history.revision(tenant_id, number)
         if revision is None:
             raise HTTPError(404, str(UnknownRevision(tenant_id, number)))
         if revision.config is None:
@@ -236,13 +255,15 @@ class RollbackLogic(HistoryLogic):
         return _Plan(revision, pending)
 
     @staticmethod
-    def _commit(history: HistoryStore, plan: _Plan, actor: str | None) -> None:
+    def _commit(history: HistoryBackend, plan: _Plan, actor: str | None) -> None:
         """Runs on an I/O thread: write the file, then record it as ``rollback`` at once, so
-        another process on the same dir finds the cause when it sees the file."""
+        another process on the same dir finds the cause when it sees the file (in a group
+        the leader's publish records it, as the expectation says)."""
         pending = plan.pending
         pending.commit()
-        history.record(pending.tenant_id, pending.config, document=plan.revision.document,
-                       source=Source.ROLLBACK, actor=actor, file=pending.file)
+        history.record_write(pending.tenant_id, pending.config,
+                             document=plan.revision.document, source=Source.ROLLBACK,
+                             actor=actor, file=pending.file)
 
 
 def _revision_number(raw: str) -> int:

@@ -35,6 +35,7 @@ from ..core.fanout import Listeners
 from ..core.store import Change, ConfigStore, TenantState
 from ..core.writelock import LOCK_POLL_S, LockFailed
 from . import redis_scripts as scripts
+from .redis_history import DocumentMemo
 from .settings import HotConfSettings
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,8 @@ class RedisBroker:
         self.settings = settings
         self.store = store  # the shared state this server serves
         self.files = files  # what this server's watcher reads from the files
+        self.documents = DocumentMemo()  # each tenant's document, for the history
+        files.resume(files.epoch, [], self.documents)
         self.keys = scripts.Keys(settings.broker_namespace)
         self.lease_ms = settings.leader_lease_ms
         self.id = secrets.token_hex(6)
@@ -241,6 +244,12 @@ class RedisBroker:
         before = {s.tenant_id: (s.revision, s.checksum, s.valid) for s in self.store.states()}
         changed = epoch != self.store.epoch or any(
             before.get(s.tenant_id) != (s.revision, s.checksum, s.valid) for s in states)
+        # A tenant the shared state lacks (Redis came up after us, or came back empty) is
+        # unknown until the leader publishes it: keeping our own numbering would make us
+        # skip its revisions up to the one we had.
+        shared = {s.tenant_id for s in states}
+        states += [TenantState(t, 0, None, None, exists=False, valid=True, error=None,
+                               last_change=None) for t in before if t not in shared]
         self.store.resume(epoch, states, None)
         self._last_id = last
         if changed and self.on_resync is not None:
@@ -308,10 +317,11 @@ class RedisBroker:
             tenant_id, 0, None, None, exists=False, valid=True, error=None, last_change=None)
         keys = self.keys
         answer = await ctl.eval(
-            scripts.PUBLISH, 7, keys.leader, keys.tenant(tenant_id), keys.changes,
+            scripts.PUBLISH, 8, keys.leader, keys.tenant(tenant_id), keys.changes,
             keys.tenants, keys.epoch, keys.history(tenant_id),
-            keys.expect(tenant_id, state.checksum),
-            *scripts.publish_args(state, token, "watcher", self.settings.history_max_revisions),
+            keys.expect(tenant_id, state.checksum), keys.revisions(tenant_id),
+            *scripts.publish_args(state, token, "watcher",
+                                  self.documents.history_args(state, self.settings)),
         )
         if answer[0] == "stale":
             self._step_down("a publish was refused: the lease token is stale")

@@ -49,11 +49,21 @@ return out
 """
 
 #: The leader's publish of one tenant's state as read from the files. KEYS: leader, tenant
-#: hash, changes stream, tenant set, epoch, history stream, write expectation. ARGV: token,
-#: tenant, valid, exists, checksum, config, error, timestamp, source, stream maxlen,
-#: history maxlen. Refuses a stale token (fencing); classifies against the SHARED state, so
-#: publishing a state equal to it is a no-op (a new leader's rescan publishes differences).
+#: hash, changes stream, tenant set, epoch, history stream, write expectation, revision
+#: index. ARGV: token, tenant, valid, exists, checksum, config, error, timestamp, source,
+#: stream maxlen, history max revisions (0: no limit), document, file, history max age ms
+#: (0: forever), history on. Refuses a stale token (fencing); classifies against the SHARED
+#: state, so publishing a state equal to it is a no-op (a new leader's rescan publishes
+#: differences). The history entry also keeps the tenant's document, its file and the
+#: previous revision's config (``prev``, for the patch); the index maps each revision to its
+#: entry; retention trims the stream by ``MINID``, never past the current revision's entry.
 PUBLISH = """
+local function older(a, b)
+  local am, as = string.match(a, '(%d+)-(%d+)')
+  local bm, bs = string.match(b, '(%d+)-(%d+)')
+  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+  return am < bm or (am == bm and as < bs)
+end
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {'stale'} end
 local epoch = redis.call('GET', KEYS[5])
 if not epoch then return {'noepoch'} end
@@ -61,6 +71,7 @@ local h = KEYS[2]
 local rev = tonumber(redis.call('HGET', h, 'revision') or '0')
 local cur = redis.call('HGET', h, 'checksum') or ''
 local curerr = redis.call('HGET', h, 'error') or ''
+local prev = redis.call('HGET', h, 'config') or ''
 local valid, exists, checksum, config, err = ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local kind
 if valid == '0' then
@@ -95,8 +106,40 @@ local fields = {'tenant', ARGV[2], 'type', kind, 'revision', rev, 'epoch', epoch
                 'checksum', checksum, 'config', config, 'error', err, 'timestamp', ARGV[8],
                 'source', source, 'actor', actor, 'term', ARGV[1]}
 local id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[10], '*', unpack(fields))
-if kind ~= 'recovered' and tonumber(ARGV[11]) > 0 then
-  redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[11], '*', unpack(fields))
+if ARGV[15] ~= '1' then return {kind, rev, id} end
+local revision = kind == 'created' or kind == 'modified' or kind == 'deleted'
+table.insert(fields, 'document')
+table.insert(fields, revision and ARGV[12] or '')
+table.insert(fields, 'file')
+table.insert(fields, ARGV[13])
+table.insert(fields, 'prev')
+table.insert(fields, revision and prev or '')
+local hid = redis.call('XADD', KEYS[6], '*', unpack(fields))
+if revision then redis.call('HSET', KEYS[8], rev, hid) end
+local keep = redis.call('HGET', KEYS[8], tostring(rev))
+if not keep then return {kind, rev, id} end
+local cut = '0-0'
+local maxrev, maxage = tonumber(ARGV[11]), tonumber(ARGV[14])
+if maxrev > 0 and rev - maxrev >= 1 then
+  cut = redis.call('HGET', KEYS[8], tostring(rev - maxrev + 1)) or cut
+end
+if maxage > 0 then
+  local now = redis.call('TIME')
+  local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - maxage
+  local agecut = string.format('%.0f', ms) .. '-0'
+  if older(cut, agecut) then cut = agecut end
+end
+if older(keep, cut) then cut = keep end
+if cut ~= '0-0' then
+  redis.call('XTRIM', KEYS[6], 'MINID', cut)
+  local low = tonumber(redis.call('HGET', KEYS[8], 'low') or '1')
+  while low < rev do
+    local at = redis.call('HGET', KEYS[8], tostring(low))
+    if at and not older(at, cut) then break end
+    if at then redis.call('HDEL', KEYS[8], tostring(low)) end
+    low = low + 1
+  end
+  redis.call('HSET', KEYS[8], 'low', low)
 end
 return {kind, rev, id}
 """
@@ -123,6 +166,11 @@ class Keys:
     def history(self, tenant_id: str) -> str:
         return f"{self.namespace}:history:{tenant_id}"
 
+    def revisions(self, tenant_id: str) -> str:
+        """Revision number → its entry id in ``history(tenant_id)`` (and ``low``: the oldest
+        revision still indexed)."""
+        return f"{self.namespace}:revisions:{tenant_id}"
+
     def lock(self, tenant_id: str) -> str:
         return f"{self.namespace}:lock:{tenant_id}"
 
@@ -134,13 +182,27 @@ def _json(value: Any) -> str:
     return "" if value is None else json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
-def publish_args(state: TenantState, token: str, source: str, history_max: int) -> list[Any]:
+@dataclass(frozen=True)
+class HistoryArgs:
+    """What the publish script keeps in the history: the document and file the leader loaded
+    for the state's checksum (None when unknown), and the retention settings."""
+
+    document: JSONObject | None = None
+    file: str | None = None
+    max_revisions: int = 0
+    max_age_days: float = 0.0
+    enabled: bool = True
+
+
+def publish_args(state: TenantState, token: str, source: str, history: HistoryArgs) -> list[Any]:
     """ARGV of ``PUBLISH`` for ``state`` (a tenant as the leader's files make it)."""
     error = _json(state.error.to_dict()) if state.error is not None else ""
+    file = history.file or (state.error.file if state.error is not None else None)
     return [
         token, state.tenant_id, "1" if state.valid else "0", "1" if state.exists else "0",
         state.checksum or "", _json(state.config), error, utc_timestamp(), source,
-        STREAM_MAXLEN, history_max,
+        STREAM_MAXLEN, max(history.max_revisions, 0), _json(history.document), file or "",
+        int(max(history.max_age_days, 0.0) * 86_400_000), "1" if history.enabled else "0",
     ]
 
 
