@@ -280,6 +280,7 @@ class TenantWriteLogic(HistoryLogic):
             try:
                 plan = await self.run(lambda: self._decide(lock, tenant_id, decide, fallback))
                 if plan.unchanged is not None and not plan.same_config:
+                    await self.run(lock.release)  # before the answer: the next writer may go
                     self._done(plan.unchanged)
                     return
                 digest = plan.pending.checksum if plan.pending is not None else None
@@ -302,7 +303,9 @@ class TenantWriteLogic(HistoryLogic):
             except LockFailed as err:
                 raise HTTPError(503, str(err)) from None
             finally:
-                lock.release()
+                # On the I/O thread: a group's Redis lock is released through the loop, which
+                # would wait on itself here (the lock then only expired, 5 s later).
+                await self.run(lock.release)
             if plan.unchanged is not None:  # written, but the config in force is the same
                 self._done(plan.unchanged)
                 return

@@ -10,6 +10,7 @@ import os
 import signal
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -132,5 +133,20 @@ async def test_writes_on_every_server_one_wins_under_the_redis_lock(
     assert won["revision"] == 2  # read-your-writes: answered once the leader published it
     for proc in procs:
         assert request(tenant_url(proc))[1]["revision"] == 2
-    entry = redis_client(redis_server).xrevrange("hotconf:changes", count=1)[0][1]
+    r = redis_client(redis_server)
+    entry = r.xrevrange("hotconf:changes", count=1)[0][1]
     assert (entry["revision"], entry["source"]) == ("2", "api")  # the writer said so
+    assert not r.exists("hotconf:lock:acme")
+    # a write of what is already in force gives the group lock back before it answers (it
+    # was released after the answer, on the loop it then waited on, and only expired)
+    current = request(tenant_url(procs[1]))
+    code, body, _ = request(tenant_url(procs[1]), "PATCH", {"name": won_name(current)},
+                            Content_Type="application/merge-patch+json",
+                            If_Match=current[2]["ETag"])
+    assert (code, body["revision"]) == (200, 2), body
+    assert not r.exists("hotconf:lock:acme")
+
+
+def won_name(answer: tuple[int, Any, Any]) -> str:
+    """The tenant's ``name`` in a ``GET tenants/{t}`` answer."""
+    return str(answer[1]["config"]["name"])
