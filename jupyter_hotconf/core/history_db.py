@@ -13,9 +13,14 @@ import logging
 import os
 import secrets
 import sqlite3
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from .errors import HistoryUnavailable, HistoryVersionError
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +147,33 @@ def _check_version(db: sqlite3.Connection, path: Path) -> None:
         _check_version(db, path)  # another process may have created a newer one meanwhile
 
 
+def _wal(db: sqlite3.Connection) -> str:
+    """Switch to WAL unless the file is in WAL already (the mode is kept in the file, so only
+    its first opener needs the exclusive lock that switching takes)."""
+    mode = str(db.execute("PRAGMA journal_mode").fetchone()[0])
+    return mode if mode == "wal" else str(db.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+
+
+def _retry_locked(step: Callable[[], T], timeout_s: float) -> T:
+    """Run ``step`` again while another process holds the lock it needs, up to ``timeout_s``.
+
+    Two processes opening a new database at once (a Jupyter server and a local-mode kernel)
+    can get "database is locked" at once from switching the journal mode, where SQLite's busy
+    timeout does not wait; the pause between tries only paces them."""
+    deadline = time.monotonic() + timeout_s
+    pause = 0.005
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)
+
+
 def open_database(path: Path, *, timeout_s: float) -> tuple[sqlite3.Connection, str]:
     """Open (creating if needed) the database at ``path``; return it and its epoch.
 
@@ -158,14 +190,14 @@ def open_database(path: Path, *, timeout_s: float) -> tuple[sqlite3.Connection, 
     except sqlite3.Error as exc:
         raise unavailable(path, exc) from None
     try:
-        mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        mode = _retry_locked(lambda: _wal(db), timeout_s)
         if mode != "wal":
             log.warning("history database %s: WAL unavailable, using %s journal", path, mode)
         # FULL: a revision is on disk before it is broadcast (WAL's NORMAL may lose the last
         # commits on power loss; config changes are rare, so the fsync costs nothing).
         db.execute("PRAGMA synchronous = FULL")
         db.execute("PRAGMA foreign_keys = ON")
-        _check_version(db, path)
+        _retry_locked(lambda: _check_version(db, path), timeout_s)
         row = db.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()
         if row is None:
             raise HistoryUnavailable(str(path), "has no epoch (the database is damaged)")
