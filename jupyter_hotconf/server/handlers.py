@@ -97,6 +97,16 @@ class HotconfLogic:
         handler.set_header("Content-Type", "application/json")
         handler.finish(json.dumps(body))
 
+    def tenant_id(self, raw: str) -> str:
+        """The tenant of a REST path: 400 with the reason if malformed, 403 if not allowed."""
+        try:
+            tenant_id = validate_tenant_id(raw)
+        except InvalidTenant as err:
+            raise HTTPError(400, str(err), reason="Malformed tenant id") from None
+        if not self.engine.allowed(tenant_id):
+            raise HTTPError(403, f"tenant {tenant_id!r} is not allowed")
+        return tenant_id
+
     def refuse(self, refusal: Refusal) -> None:
         """Answer a plain HTTP request (or a handshake without protocol=2) with the
         refusal's status and a JSON body giving the reason."""
@@ -231,12 +241,7 @@ class TenantLogic(HotconfLogic):
     ``ETag`` is the checksum (``If-None-Match`` → 304)."""
 
     def serve(self, raw: str) -> None:
-        try:
-            tenant_id = validate_tenant_id(raw)
-        except InvalidTenant as err:
-            raise HTTPError(400, str(err), reason="Malformed tenant id") from None
-        if not self.engine.allowed(tenant_id):
-            raise HTTPError(403, f"tenant {tenant_id!r} is not allowed")
+        tenant_id = self.tenant_id(raw)
         state = self.engine.tenant(tenant_id)
         if state is None or not state.exists:
             raise HTTPError(404, f"no config file for tenant {tenant_id!r}")

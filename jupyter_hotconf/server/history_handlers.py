@@ -21,12 +21,10 @@ from ..core.documents import JSONObject
 from ..core.errors import (
     HistoryUnavailable,
     InvalidDocument,
-    InvalidTenant,
     UnknownRevision,
     WriteFailed,
 )
 from ..core.history_types import Revision, Source
-from ..core.tenants import validate_tenant_id
 from ..core.writelock import Current, LockFailed, etag_matches, read_current
 from ..core.writer import PendingWrite, prepare_write
 from .handlers import HotconfLogic
@@ -40,16 +38,7 @@ MAX_LIMIT = 1000
 
 
 class HistoryLogic(HotconfLogic):
-    """What the history routes share: the tenant check, the history, query integers."""
-
-    def tenant_id(self, raw: str) -> str:
-        try:
-            tenant_id = validate_tenant_id(raw)
-        except InvalidTenant as err:
-            raise HTTPError(400, str(err), reason="Malformed tenant id") from None
-        if not self.engine.allowed(tenant_id):
-            raise HTTPError(403, f"tenant {tenant_id!r} is not allowed")
-        return tenant_id
+    """What the history routes share: the history and query integers."""
 
     def history(self) -> HistoryBackend:
         history: HistoryBackend | None = self.engine.history
