@@ -59,6 +59,7 @@ def start_ours(
     tag: str = "",
     whatif: tuple[str, ...] = (),
     history: str = "",
+    extra: tuple[str, ...] = (),
 ) -> Server:
     """``jupyter-hotconf serve`` on a free port; ready when ``GET /health`` answers.
 
@@ -66,7 +67,8 @@ def start_ours(
     history database it keeps by default (``history=""``; ``"none"`` turns it off) never
     lands in the user's data dir and no run resumes another's history.
     ``whatif`` (e.g. ``("--nodelay",)``) runs it through ``bench.whatif``'s
-    patches instead, to measure a proposed change side by side.
+    patches instead, to measure a proposed change side by side. ``extra`` is appended to the
+    argv (e.g. ``("--broker-url", url)`` for a server of a Redis group).
     """
     port = free_port()
     launcher = ["bench.whatif", *whatif] if whatif else ["jupyter_hotconf.cli"]
@@ -97,6 +99,7 @@ def start_ours(
         "0",  # a 30 s rescan would land inside some runs
         "--history",
         history,
+        *extra,
     ]
     data_dir = Path(tempfile.mkdtemp(prefix="hotconf-bench-data-"))
     env = {"PYTHONUNBUFFERED": "1", "JUPYTER_DATA_DIR": str(data_dir)}
