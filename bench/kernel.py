@@ -6,6 +6,13 @@ standalone server (quiet window 0). Its ``on_change`` callback prints
 (docs/kernel.md) — so the first figure is save → callback, not save → the print reaching us.
 The second is save → the first ``comm_msg`` ``update`` of a displayed
 ``ConfigUpdateIndicator`` arriving on iopub here, which is what a frontend would see.
+
+The floor, measured on the same saves in the same kernel: a raw ``watchdog`` callback on the
+config dir that stamps ``time.monotonic_ns()`` on the event naming the file (on watchdog's
+thread: no hop to the main thread, no server, no parse, merge or validation). Nothing in that
+kernel can learn of a save sooner, so ``on_change`` p99 - floor p99 is what our path adds.
+It does not read the file: a read makes inotify events in our server's watch too, which
+the figure of ours must not pay for. Each save takes the first floor stamp after it.
 """
 
 from __future__ import annotations
@@ -37,8 +44,23 @@ try:
     display(ConfigUpdateIndicator(cfg))
 except Exception as err:  # reported, the callback figure is still measured
     widget_error = repr(err)
+from watchdog.events import FileSystemEventHandler
+from watchdog.observers import Observer
+
+class _Floor(FileSystemEventHandler):
+    def on_any_event(self, event):
+        if event.event_type in ("opened", "closed_no_write"):
+            return  # reads (ours included), not a save
+        if {path!r} in (event.src_path, getattr(event, "dest_path", None)):
+            print({floor!r}, time.monotonic_ns(), flush=True)
+
+floor_observer = Observer()
+floor_observer.schedule(_Floor(), {dir!r}, recursive=False)
+floor_observer.start()
 print({mark!r}, "ready", cfg.status, cfg.revision, widget_error, flush=True)
 """
+#: the floor's lines: ``FLOOR <monotonic ns>``
+FLOOR = "HOTCONF-BENCH-FLOOR"
 
 
 def run(saves: int, log_dir: Path) -> dict[str, Any]:
@@ -75,6 +97,10 @@ def _measure(kc: Any, port: int, path: Path, saves: int) -> dict[str, Any]:
     lines: queue.Queue[tuple[int, str]] = queue.Queue()
     comms: queue.Queue[int] = queue.Queue()
     ready: dict[str, str] = {}
+    floors: list[int] = []  # the floor's stamps, in order
+
+    def floor_after(t0: int) -> int | None:
+        return next((s for s in floors if s >= t0), None)
 
     partial = [""]  # stream text arrives in chunks that need not end at a newline
 
@@ -84,14 +110,17 @@ def _measure(kc: Any, port: int, path: Path, saves: int) -> dict[str, Any]:
         if kind == "stream":
             *complete, partial[0] = (partial[0] + content.get("text", "")).split("\n")
             for line in complete:
-                if line.startswith(MARK):
+                if line.startswith(FLOOR + " "):
+                    floors.append(int(line.split()[1]))
+                elif line.startswith(MARK):
                     lines.put((now, line))
         elif kind == "comm_msg" and content.get("data", {}).get("method") == "update":
             comms.put(now)
 
-    reply = kc.execute_interactive(
-        SETUP.format(tenant=TENANT, url=url, mark=MARK), timeout=TIMEOUT_S, output_hook=hook
+    setup = SETUP.format(
+        tenant=TENANT, url=url, mark=MARK, floor=FLOOR, path=str(path), dir=str(path.parent)
     )
+    reply = kc.execute_interactive(setup, timeout=TIMEOUT_S, output_hook=hook)
     if reply["content"]["status"] != "ok":
         raise RuntimeError(f"kernel setup failed: {reply['content']}")
     _, line = lines.get(timeout=TIMEOUT_S)
@@ -99,6 +128,7 @@ def _measure(kc: Any, port: int, path: Path, saves: int) -> dict[str, Any]:
     widget = line.split(" ", 4)[-1] == "None"  # MARK ready <status> <revision> <widget_error>
     callback_ms: list[float] = []
     comm_ms: list[float] = []
+    floor_ms: list[float] = []
     for k in range(1, saves + 1):
         for q in (lines, comms):  # anything left over from the last save is not this one
             while not q.empty():
@@ -107,7 +137,8 @@ def _measure(kc: Any, port: int, path: Path, saves: int) -> dict[str, Any]:
         save(path, {"pricing": {"discount": round(k / (saves + 1), 6)}, "seq": k})
         got_line = got_comm = False
         deadline = time.monotonic() + TIMEOUT_S
-        while not (got_line and (got_comm or not widget)):
+        floor = None
+        while not (got_line and (got_comm or not widget) and floor is not None):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"kernel: change {k} not seen within {TIMEOUT_S}s")
             try:
@@ -115,6 +146,7 @@ def _measure(kc: Any, port: int, path: Path, saves: int) -> dict[str, Any]:
             except queue.Empty:
                 continue
             hook(msg)
+            floor = floor_after(t0)
             while not lines.empty():
                 _, text = lines.get_nowait()
                 callback_ms.append((int(text.split()[2]) - t0) / 1e6)
@@ -122,9 +154,14 @@ def _measure(kc: Any, port: int, path: Path, saves: int) -> dict[str, Any]:
             while not comms.empty() and not got_comm:
                 comm_ms.append((comms.get_nowait() - t0) / 1e6)
                 got_comm = True
+        floor_ms.append((floor - t0) / 1e6)
+        floors.clear()
     result: dict[str, Any] = {
         "setup": ready["status"],
         "on_change_callback": summarize(callback_ms),
+        "floor_watchdog_in_kernel": summarize(floor_ms),
+        # per save, for reading the tail: which saves were slow, and was the floor slow too
+        "samples_ms": {"on_change_callback": callback_ms, "floor": floor_ms},
     }
     if widget:
         result["widget_comm_msg"] = summarize(comm_ms)
