@@ -23,14 +23,26 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import fanout, latency, report, round2, scale
+from . import fanout, latency, redis_group, report, round2, scale
 from .procs import REPO, raise_fd_limit
 
 log = logging.getLogger("bench")
 
-SECTIONS = ("latency", "fanout", "heartbeat", "scale", "kernel", "history", "writeback", "metrics")
-#: the round-2 sections (bench/round2.py); ``--only`` them to refresh their block alone
-ROUND2 = ("history", "writeback", "metrics")
+SECTIONS = (
+    "latency",
+    "fanout",
+    "heartbeat",
+    "scale",
+    "kernel",
+    "history",
+    "writeback",
+    "metrics",
+    "redis",
+    "startup",
+)
+#: the round-2 sections (bench/round2.py, redis: bench/redis_group.py); ``--only`` them to
+#: refresh their block alone
+ROUND2 = ("history", "writeback", "metrics", "redis")
 
 #: per mode: saves per latency system, fan-out sizes and broadcasts, scale sizes and saves,
 #: heartbeat subscribers and window, kernel saves. ``quick`` keeps a run to a few minutes on
@@ -45,6 +57,8 @@ PLANS: dict[str, dict[str, Any]] = {
         "history": {"saves": 3, "cold_tenants": 10, "cold_rounds": 1},
         "writeback": {"subscribers": 5, "changes": 3},
         "metrics": {"saves": 3, "subscribers": 20, "broadcasts": 3},
+        "redis": {"saves": 3, "subscribers": 20, "broadcasts": 3},
+        "startup": {"tenants": 3, "validate_rounds": 2, "kernels": 1, "importtime_rounds": 1},
     },
     "quick": {
         "latency": {
@@ -62,6 +76,8 @@ PLANS: dict[str, dict[str, Any]] = {
         "history": {"saves": 100, "cold_tenants": 2000, "cold_rounds": 1},
         "writeback": {"subscribers": 100, "changes": 30},
         "metrics": {"saves": 100, "subscribers": 1000, "broadcasts": 20},
+        "redis": {"saves": 100, "subscribers": 300, "broadcasts": 20},
+        "startup": {"tenants": 3, "validate_rounds": 10, "kernels": 3, "importtime_rounds": 3},
     },
     "full": {
         "latency": {
@@ -79,6 +95,8 @@ PLANS: dict[str, dict[str, Any]] = {
         "history": {"saves": 300, "cold_tenants": 10000, "cold_rounds": 2},
         "writeback": {"subscribers": 1000, "changes": 50},
         "metrics": {"saves": 300, "subscribers": 1000, "broadcasts": 60},
+        "redis": {"saves": 300, "subscribers": 1000, "broadcasts": 60},
+        "startup": {"tenants": 3, "validate_rounds": 20, "kernels": 5, "importtime_rounds": 3},
     },
 }
 DOC = REPO / "docs" / "benchmarks.md"
@@ -159,8 +177,14 @@ def run_section(section: str, p: dict[str, Any], log_dir: Path) -> Any:
         return fanout.heartbeat_cost(p["subscribers"], p["window_s"], log_dir)
     if section == "scale":
         return scale.run(p["sizes"], p["saves"], p["poll_window_s"], log_dir)
+    if section == "redis":
+        return redis_group.redis(p, log_dir)
     if section in ROUND2:
         return getattr(round2, section)(p, log_dir)
+    if section == "startup":
+        from . import startup  # imports jupyter_client only when asked for
+
+        return startup.run(p, log_dir)
     from . import kernel  # imports jupyter_client only when asked for
 
     return kernel.run(p["saves"], log_dir)

@@ -1,4 +1,4 @@
-"""A Redis group priced against a single server (issue 13, point 7; docs/scale-out.md).
+"""A Redis group priced against a single server (docs/scale-out.md, docs/benchmarks.md).
 
 One ``redis-server`` (a free port, persistence off, killed on the way out), a group of three
 ``jupyter-hotconf serve`` on ONE config dir (``--broker-url``: one leader watches and

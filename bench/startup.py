@@ -1,4 +1,4 @@
-"""Start-up costs a user pays before any change arrives (issue 17).
+"""Start-up costs a user pays before any change arrives (docs/benchmarks.md).
 
 - ``validate``: wall time of a whole ``jupyter-hotconf validate DIR`` process (start to
   exit) on a small config dir, against a whole plain-script process doing the same check

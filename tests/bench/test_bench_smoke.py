@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SECTIONS = "latency,fanout,heartbeat,scale,kernel,history,writeback,metrics"
+SECTIONS = "latency,fanout,heartbeat,scale,kernel,history,writeback,metrics,startup"
 
 
 def _sane(summary: dict[str, Any], where: str) -> None:
@@ -112,6 +112,24 @@ def test_tiny_run_writes_sane_results_and_leaves_no_process(tmp_path: Path) -> N
     assert kernel["setup"].endswith("None"), kernel["setup"]  # connected, widget displayed
     _sane(kernel["on_change_callback"], "kernel on_change")
     _sane(kernel["widget_comm_msg"], "kernel widget comm_msg")
+    # the floor is measured on the same saves, one stamp per save
+    _sane(kernel["floor_watchdog_in_kernel"], "kernel floor")
+    assert kernel["floor_watchdog_in_kernel"]["n"] == kernel["on_change_callback"]["n"]
+
+    startup = results["startup"]
+    validate = startup["validate"]
+    assert validate["tenants"] == 3
+    for name in ("ours", "plain-script"):  # both exited 0, every round timed
+        samples = validate[name]["samples_s"]
+        assert len(samples) == validate["rounds"] and all(s > 0 for s in samples), validate
+    assert validate["ratio"] > 0
+    load_ext = startup["load_ext"]
+    assert len(load_ext["samples_s"]) == load_ext["kernels"] >= 1
+    assert all(s > 0 for s in load_ext["samples_s"]), load_ext
+    assert "jupyter_hotconf" in load_ext["packages_added"]  # the cell really imported it
+    imports = startup["importtime"]
+    assert imports["modules"] > 0 and imports["total_ms"] > 0
+    assert any(r["module"] == "jupyter_hotconf.kernel.magics" for r in imports["top_cumulative"])
 
     hist = results["history"]
     for name in ("history-on", "history-off"):
@@ -133,6 +151,9 @@ def test_tiny_run_writes_sane_results_and_leaves_no_process(tmp_path: Path) -> N
             assert entry["cpu_ms_per_change"] >= 0
     names = {t["target"].split(":")[0] for t in results["targets"]}
     assert {"history on", "metrics on"} <= names, names
+    issue17 = ("validate (3 tenants", "import jupyter_hotconf + %load_ext", "kernel: save")
+    for prefix in issue17:  # the startup and kernel targets, reported
+        assert any(t["target"].startswith(prefix) for t in results["targets"]), prefix
 
     assert results["targets"], "no target was reported against"
     for target in results["targets"]:
@@ -141,6 +162,7 @@ def test_tiny_run_writes_sane_results_and_leaves_no_process(tmp_path: Path) -> N
     table = (out / "tiny.md").read_text()
     assert "Save → subscriber notified" in table and "Fan-out" in table
     assert "Round 2, side by side" in table and "Cold load of 10 tenants" in table
+    assert "**Start-up**" in table and "floor_watchdog_in_kernel" in table
     for plot in ("latency", "fanout", "scale"):
         assert (out / f"tiny-{plot}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # the headline (ratios first) is what a reader sees
