@@ -95,8 +95,8 @@ class HotConfEngine:
         self.recording.open()
         self.recording.resume(self.store)
         self.history = open_backend(self)
-        with self.recording.startup():
-            self.watcher.start(emit_initial=self.recording.enabled)
+        with self.recording.startup():  # a first start has told no client anything yet
+            self.watcher.start(emit_initial=self.recording.resumed > 0)
         self.hub.start()
         if self.shared is not None:
             self.shared.start()

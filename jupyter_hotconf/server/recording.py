@@ -62,6 +62,7 @@ class HistoryRecording:
         self.error: str | None = None
         self.starting = False
         self.entries = 0  # entries in the database, for hotconf_history_entries
+        self.resumed = 0  # tenants whose last revision ``resume`` gave the store
         self.redis_history = False  # kept in the group's Redis streams (docs/scale-out.md)
         self._lock = threading.Lock()
         self._expected: dict[tuple[str, str | None], tuple[Source, str | None]] = {}
@@ -104,7 +105,9 @@ class HistoryRecording:
             self.error, self.history = str(exc), None
             log.error("hotconf: running without history: %s", exc)
             return
-        store.resume(history.epoch, [s for s in states if s is not None], self.assign)
+        kept = [s for s in states if s is not None]
+        store.resume(history.epoch, kept, self.assign)
+        self.resumed = len(kept)
 
     @staticmethod
     def _state(history: HistoryStore, tenant_id: str, revision: int) -> TenantState | None:
