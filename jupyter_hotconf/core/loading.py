@@ -58,10 +58,10 @@ class Source:
 
 
 def _read_contained(
-    layout: ConfigLayout, path: Path, max_file_bytes: int
+    layout: ConfigLayout, path: Path, max_file_bytes: int, real_root: str | None = None
 ) -> Source:
     rel = layout.relname(path)
-    if not layout.is_contained(path):
+    if not layout.is_contained(path, real_root):
         raise InvalidDocument(
             f"refused: the file is a link to {os.path.realpath(path)}, outside the config dir",
             file=rel,
@@ -116,20 +116,31 @@ class Shared:
     Immutable, so threads may share it; it is only as fresh as the moment it was read, which
     is why the watcher takes a new one for every batch (a change to either file starts a new
     batch).
-    A broken file is kept as its error and reported by every tenant, as without it."""
+    A broken file is kept as its error and reported by every tenant, as without it.
+    With ``listing``, it also holds the tenant files of one listing of ``private/`` and the
+    root's real path, so a load of every tenant does not stat four names and resolve the
+    root once per tenant (a 10,000-tenant cold load: docs/benchmarks.md). A file gone since
+    the listing is looked for again (``load_tenant``); one added since is another event."""
 
     defaults: Source | None = None
     schema: JSONObject | None = None
     defaults_error: InvalidDocument | None = None
     schema_error: InvalidDocument | None = None
+    files: dict[str, list[Path]] | None = None
+    real_root: str | None = None
 
 
-def load_shared(layout: ConfigLayout, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Shared:
-    """Read ``defaults.*`` and ``schema.json`` for ``load_tenant(..., shared=)``.
+def load_shared(
+    layout: ConfigLayout, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, listing: bool = False
+) -> Shared:
+    """Read ``defaults.*`` and ``schema.json`` for ``load_tenant(..., shared=)``, and with
+    ``listing`` list ``private/`` (for a batch of every tenant).
 
     Raises ``FileNotFoundError`` if one vanished while read (take another, or load without).
     """
     found: dict[str, Any] = {}
+    if listing:
+        found.update(files=layout.scan_tenants(), real_root=str(layout.real_root))
     for name, load in (("defaults", _load_defaults_source), ("schema", _load_schema)):
         try:
             found[name] = load(layout, max_file_bytes)
@@ -194,13 +205,15 @@ def _shared_now(shared: Shared | None, layout: ConfigLayout, max_file_bytes: int
 def _load_once(
     layout: ConfigLayout, tenant_id: str, max_file_bytes: int, shared: Shared | None
 ) -> LoadResult:
-    files = layout.tenant_files(tenant_id)
+    listed = None if shared is None or shared.files is None else shared.files.get(tenant_id, [])
+    files = layout.tenant_files(tenant_id) if listed is None else listed
     if not files:
         return LoadResult(tenant_id, exists=False)
     try:
         path = _one_of(layout, files, f"two files for tenant {tenant_id!r}")
         assert path is not None
-        tenant = _read_contained(layout, path, max_file_bytes)
+        real_root = None if shared is None else shared.real_root
+        tenant = _read_contained(layout, path, max_file_bytes, real_root)
         shared = _shared_now(shared, layout, max_file_bytes)
         for error in (shared.defaults_error, shared.schema_error):  # one instance, not raised
             if error is not None:  # again: a re-raise would grow its traceback per tenant

@@ -236,10 +236,11 @@ class ConfigLayout:
         path = self.root / SCHEMA_NAME
         return path if path.is_file() else None
 
-    def is_contained(self, path: str | Path) -> bool:
+    def is_contained(self, path: str | Path, real_root: str | None = None) -> bool:
         """Whether the real path (after symlinks) stays inside the real config root;
-        Kubernetes ``..data`` links resolve inside it and so pass."""
-        return _is_within(os.path.realpath(path), str(self.real_root))
+        Kubernetes ``..data`` links resolve inside it and so pass. ``real_root``: the root's
+        real path taken once for a batch of loads (``loading.Shared``), else taken now."""
+        return _is_within(os.path.realpath(path), real_root or str(self.real_root))
 
     def iter_names(self) -> Iterable[str]:
         """Names of the direct children of ``private/`` (for tools that report ignored files)."""

@@ -97,9 +97,8 @@ class FileWatcher:
         self._stamps = StampBook(self._layout)
         #: Counters for health endpoints and tests: events, loads, deferred reads (parse
         #: failures, missing files), re-arms, reconcile scans, scans that found a missed event.
-        self.stats = {
-            "events": 0, "reloads": 0, "deferred": 0, "rearms": 0, "reconciles": 0, "repairs": 0,
-        }
+        self.stats = dict.fromkeys(
+            ("events", "reloads", "deferred", "rearms", "reconciles", "repairs"), 0)
 
     def __repr__(self) -> str:
         return f"FileWatcher({self._root!r}, kind={self.kind!r})"
@@ -148,9 +147,9 @@ class FileWatcher:
         self._stamps.note_all()
         for name in self._layout.iter_names():  # misnamed files say so once, as events do
             self._map.warn_ignored(str(self._layout.private_dir / name))
-        shared = self._shared()
+        shared = self._shared(listing=True)
         initial: list[Change] = []
-        for tenant in self._tenants_to_load({ALL}):
+        for tenant in self._tenants_to_load({ALL}, shared):
             result = self._load(tenant, shared)
             if result is None or (not result.exists and not present):
                 continue  # no config dir: a resumed tenant is not deleted, it stays in force
@@ -261,17 +260,18 @@ class FileWatcher:
             log.info("reconcile scan found changes no event reported: %s", sorted(missed))
         return missed
 
-    def _tenants_to_load(self, keys: set[str]) -> list[str]:
+    def _tenants_to_load(self, keys: set[str], shared: Shared | None) -> list[str]:
         tenants = keys - {ALL}
         if ALL in keys:
-            tenants |= set(self._store.tenant_ids()) | set(self._layout.scan_tenants())
+            listed = self._layout.scan_tenants() if shared is None else shared.files
+            tenants |= set(self._store.tenant_ids()) | set(listed or ())
         return sorted(tenants)
 
-    def _shared(self) -> Shared | None:
-        """``defaults.*`` and ``schema.json`` read once for this batch (None: each load reads
-        them itself). A change to either after this read starts another batch."""
+    def _shared(self, listing: bool) -> Shared | None:
+        """``defaults.*``, ``schema.json`` (and a listing) once for this batch (None: each
+        load reads them itself). A change to either after this read starts another batch."""
         try:
-            return load_shared(self._layout, max_file_bytes=self._max_file_bytes)
+            return load_shared(self._layout, max_file_bytes=self._max_file_bytes, listing=listing)
         except Exception:  # vanished mid-read, or worse: the per-tenant path decides
             log.debug("cannot read defaults/schema once for the batch", exc_info=True)
             return None
@@ -303,8 +303,8 @@ class FileWatcher:
         changes: list[Change] = []
         if ALL in keys:  # shared files are re-stamped only when applied to every tenant
             self._stamps.note_shared()
-        shared = self._shared()
-        for tenant in self._tenants_to_load(keys | reread.keys()):
+        shared = self._shared(listing=ALL in keys)
+        for tenant in self._tenants_to_load(keys | reread.keys(), shared):
             self._stamps.note_tenant(tenant)
             result = self._load(tenant, shared)
             if result is None:
