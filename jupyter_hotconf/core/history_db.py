@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from .errors import HistoryUnavailable, HistoryVersionError
+from .history_boot import boot_id, settle_epoch, synchronous_mode, wal_left
 
 T = TypeVar("T")
 
@@ -183,6 +184,7 @@ def open_database(path: Path, *, timeout_s: float) -> tuple[sqlite3.Connection, 
     path = Path(path)
     _ensure_dir(path, path.parent)
     _ensure_file(path)
+    boot, left = boot_id(), wal_left(path)  # before SQLite opens (and rolls) the log
     try:
         db = sqlite3.connect(
             path, timeout=timeout_s, isolation_level=None, check_same_thread=False
@@ -193,11 +195,14 @@ def open_database(path: Path, *, timeout_s: float) -> tuple[sqlite3.Connection, 
         mode = _retry_locked(lambda: _wal(db), timeout_s)
         if mode != "wal":
             log.warning("history database %s: WAL unavailable, using %s journal", path, mode)
-        # FULL: a revision is on disk before it is broadcast (WAL's NORMAL may lose the last
-        # commits on power loss; config changes are rare, so the fsync costs nothing).
-        db.execute("PRAGMA synchronous = FULL")
+        # NORMAL: no fsync per commit; a tail lost with the machine changes the epoch
+        # (history_boot). Outside WAL, or with no boot id, every commit syncs.
+        sync = synchronous_mode(boot if mode == "wal" else None)
+        db.execute(f"PRAGMA synchronous = {sync}")
         db.execute("PRAGMA foreign_keys = ON")
         _retry_locked(lambda: _check_version(db, path), timeout_s)
+        if sync == "NORMAL":
+            _retry_locked(lambda: settle_epoch(db, boot, left, path), timeout_s)
         row = db.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()
         if row is None:
             raise HistoryUnavailable(str(path), "has no epoch (the database is damaged)")
