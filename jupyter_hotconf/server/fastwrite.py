@@ -87,15 +87,34 @@ def write(stream: IOStream, wire: bytes) -> int:
     Raises ``OSError`` (including Tornado's ``StreamClosedError``) when the connection is gone.
     """
     if not stream._write_buffer:
-        try:
-            sent = stream.socket.send(wire)
-        except (BlockingIOError, InterruptedError):
-            sent = 0
-        if sent == len(wire):
-            return 0
-        wire = wire[sent:]
+        return _send_then_queue(stream, wire)
     stream.write(wire)
     return len(wire)
+
+
+def send_now(plain: PlainStream | None, wire: bytes) -> int | None:
+    """A broadcast's write in the common case: the stream open and nothing queued, so
+    ``wire`` goes straight to the kernel (a remainder is queued); returns the bytes left
+    queued. ``None``: not that case (not plain, closing, bytes queued already) or the socket
+    failed — the caller takes the general path, which fails the same way and cleans up."""
+    stream = None if plain is None else plain.open()
+    if stream is None or stream._write_buffer:
+        return None
+    try:
+        return _send_then_queue(stream, wire)
+    except OSError:
+        return None
+
+
+def _send_then_queue(stream: IOStream, wire: bytes) -> int:
+    try:
+        sent = stream.socket.send(wire)
+    except (BlockingIOError, InterruptedError):
+        sent = 0
+    if sent == len(wire):
+        return 0
+    stream.write(wire[sent:])
+    return len(wire) - sent
 
 
 def stream_of(ws_handler: Any) -> IOStream | None:
