@@ -19,7 +19,14 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
+from . import movewait
+
 log = logging.getLogger(__name__)
+
+# watchdog's inotify emitter could sleep through the pair of an editor's rename save and
+# deliver it 0.5 s late (gorakhargosh/watchdog#649): wait on the queue's condition instead,
+# process-wide, on the watchdog versions verified (core/movewait.py, docs/change-detection.md).
+movewait.install()
 
 #: ``(kind, poll_interval_s) → unstarted observer``; injectable to simulate inotify limits.
 ObserverFactory = Callable[[str, float], BaseObserver]
