@@ -90,6 +90,21 @@ async def test_compressed_connection_falls_back(standalone_factory) -> None:
 
 
 @pytest.mark.asyncio
+async def test_a_tornado_without_the_stream_state_it_reads_takes_the_slow_path(
+    standalone_factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fast path reads IOStream's private write state (pinned Tornado range in
+    pyproject.toml); a Tornado that moved it gets ``write_message`` for every socket."""
+    monkeypatch.setattr(fastwrite, "_NEEDED", (*fastwrite._NEEDED, "_renamed_in_a_future_tornado"))
+    srv = standalone_factory(heartbeat_interval_s=QUIET, heartbeat_timeout_s=QUIET)
+    client = await srv.client("tenant_id=acme")
+    before = srv.hub.writes.copy()
+    srv.engine.publish([big_change(srv.engine.store.epoch, 1, size=500)])
+    assert (await client.recv())["ConfigChanged"]["revision"] == 1
+    assert srv.hub.writes - before == {"slow": 1}
+
+
+@pytest.mark.asyncio
 async def test_dead_socket_closes_only_its_connection(standalone_factory) -> None:
     srv = standalone_factory(heartbeat_interval_s=QUIET, heartbeat_timeout_s=QUIET)
     healthy = await srv.client("tenant_id=acme")
