@@ -33,10 +33,15 @@ MARK = "HOTCONF-BENCH"
 TIMEOUT_S = 60.0
 
 SETUP = """
-import time
+import sys, time
 from jupyter_hotconf.kernel.provider import ConfigProvider
+
+def _line(text):  # one write per line: the floor's thread prints too, and print() writes
+    sys.stdout.write(text + "\\n")  # its parts one by one, so two threads' lines interleave
+    sys.stdout.flush()
+
 cfg = ConfigProvider({tenant!r}, url={url!r})
-cfg.on_change(lambda change: print({mark!r}, change.revision, time.monotonic_ns(), flush=True))
+cfg.on_change(lambda change: _line(f"{mark} {{change.revision}} {{time.monotonic_ns()}}"))
 widget_error = None
 try:
     from jupyter_hotconf.kernel.widgets import ConfigUpdateIndicator
@@ -52,7 +57,7 @@ class _Floor(FileSystemEventHandler):
         if event.event_type in ("opened", "closed_no_write"):
             return  # reads (ours included), not a save
         if {path!r} in (event.src_path, getattr(event, "dest_path", None)):
-            print({floor!r}, time.monotonic_ns(), flush=True)
+            _line(f"{floor} {{time.monotonic_ns()}}")
 
 floor_observer = Observer()
 floor_observer.schedule(_Floor(), {dir!r}, recursive=False)
@@ -140,7 +145,12 @@ def _measure(kc: Any, port: int, path: Path, saves: int) -> dict[str, Any]:
         floor = None
         while not (got_line and (got_comm or not widget) and floor is not None):
             if time.monotonic() > deadline:
-                raise TimeoutError(f"kernel: change {k} not seen within {TIMEOUT_S}s")
+                missing = [name for name, seen in (("on_change", got_line),
+                           ("widget update", got_comm or not widget), ("floor", floor is not None))
+                           if not seen]
+                raise TimeoutError(
+                    f"kernel: change {k} not seen within {TIMEOUT_S}s (missing: {missing})"
+                )
             try:
                 msg = kc.get_iopub_msg(timeout=1.0)
             except queue.Empty:

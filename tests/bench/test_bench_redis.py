@@ -15,32 +15,11 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
+from bench_checks import processes_with_env, sane
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _sane(summary: dict[str, Any], where: str) -> None:
-    assert summary["n"] > 0, where
-    values = [summary[k] for k in ("min", "p50", "p95", "p99", "max")]
-    assert all(isinstance(v, float) and not math.isnan(v) and v >= 0 for v in values), (
-        where,
-        summary,
-    )
-    assert values == sorted(values), f"{where}: percentiles out of order {summary}"
-
-
-def _processes_with_env(marker: str) -> list[str]:
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            if marker.encode() in Path(f"/proc/{pid}/environ").read_bytes():
-                found.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" "))
-        except OSError:
-            continue  # gone meanwhile, or not ours to read
-    return [c.decode(errors="replace") for c in found]
 
 
 @pytest.mark.slow
@@ -55,7 +34,7 @@ def test_tiny_redis_section_measures_group_and_single(tmp_path: Path) -> None:
     argv += ["--out", str(out), "--logs", str(tmp_path / "logs")]
     proc = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=540)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert _processes_with_env(f"TMPDIR={tmp}") == []
+    assert processes_with_env(f"TMPDIR={tmp}") == []
 
     results = json.loads((out / "tiny-round2.json").read_text())  # a round-2 section
     assert "errors" not in results, results["errors"]
@@ -71,7 +50,7 @@ def test_tiny_redis_section_measures_group_and_single(tmp_path: Path) -> None:
     for name, entry in latency.items():
         assert entry["subscribers"] == 1 and entry["changes"] == 3, (name, entry)
         assert entry["lost_connections"] == 0, name
-        _sane(entry["all_have_it_ms"], f"latency {name}")
+        sane(entry["all_have_it_ms"], f"latency {name}")
         assert entry["all_have_it_ms"]["n"] == 3
         assert entry["cpu_ms_per_change"] >= 0
     assert latency["group"]["redis_cpu_ms_per_change"] >= 0
@@ -80,8 +59,8 @@ def test_tiny_redis_section_measures_group_and_single(tmp_path: Path) -> None:
     assert set(fanout) == {"group", "single"}
     for name, entry in fanout.items():
         assert entry["subscribers"] == 60 and entry["lost_connections"] == 0, (name, entry)
-        _sane(entry["all_have_it_ms"], f"fan-out {name} all")
-        _sane(entry["per_subscriber_ms"], f"fan-out {name} each")
+        sane(entry["all_have_it_ms"], f"fan-out {name} all")
+        sane(entry["per_subscriber_ms"], f"fan-out {name} each")
         assert entry["per_subscriber_ms"]["n"] == 60 * entry["changes"]
         # everyone had it only once the last one had it
         assert entry["per_subscriber_ms"]["max"] == pytest.approx(entry["all_have_it_ms"]["max"])
@@ -93,7 +72,7 @@ def test_tiny_redis_section_measures_group_and_single(tmp_path: Path) -> None:
         "follower-2": 20,
     }
     for label, part in group["by_server"].items():
-        _sane(part["per_subscriber_ms"], f"fan-out group {label}")
+        sane(part["per_subscriber_ms"], f"fan-out group {label}")
 
     ratios = redis["ratios"]
     assert all(math.isfinite(v) and v > 0 for v in ratios["latency_follower_over_single"].values())

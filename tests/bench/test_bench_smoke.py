@@ -14,35 +14,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
+from bench_checks import processes_with_env, sane
 
 REPO = Path(__file__).resolve().parents[2]
 SECTIONS = "latency,fanout,heartbeat,scale,kernel,history,writeback,metrics,startup"
-
-
-def _sane(summary: dict[str, Any], where: str) -> None:
-    assert summary["n"] > 0, where
-    values = [summary[k] for k in ("min", "p50", "p95", "p99", "max")]
-    assert all(isinstance(v, float) and not math.isnan(v) and v >= 0 for v in values), (
-        where,
-        summary,
-    )
-    assert values == sorted(values), f"{where}: percentiles out of order {summary}"
-
-
-def _processes_with_env(marker: str) -> list[str]:
-    """Command lines of live processes whose environment contains ``marker``."""
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            env = Path(f"/proc/{pid}/environ").read_bytes()
-            if marker.encode() in env:
-                found.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" "))
-        except OSError:
-            continue  # gone meanwhile, or not ours to read
-    return [c.decode(errors="replace") for c in found]
 
 
 @pytest.mark.slow
@@ -72,7 +49,7 @@ def test_tiny_run_writes_sane_results_and_leaves_no_process(tmp_path: Path) -> N
         timeout=840,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert _processes_with_env(f"TMPDIR={tmp}") == []
+    assert processes_with_env(f"TMPDIR={tmp}") == []
 
     results = json.loads((out / "tiny.json").read_text())
     assert "errors" not in results, results["errors"]
@@ -83,14 +60,14 @@ def test_tiny_run_writes_sane_results_and_leaves_no_process(tmp_path: Path) -> N
     latency = results["latency"]
     assert set(latency) == {"floor", "peer", "ours-0", "ours-100", "ours-500", "poll"}
     for name, entry in latency.items():
-        _sane(entry["summary"], f"latency {name}")
+        sane(entry["summary"], f"latency {name}")
         assert len(entry["samples_ms"]) == entry["summary"]["n"]
 
     for system in ("ours", "peer"):
         (entry,) = results["fanout"][system]
         assert entry["subscribers"] == 20 and entry["lost_connections"] == 0
-        _sane(entry["all_have_it_ms"], f"fan-out {system} all")
-        _sane(entry["per_subscriber_ms"], f"fan-out {system} each")
+        sane(entry["all_have_it_ms"], f"fan-out {system} all")
+        sane(entry["per_subscriber_ms"], f"fan-out {system} each")
         assert entry["per_subscriber_ms"]["n"] == 20 * entry["broadcasts"]
         # everyone had it only once the last one had it
         assert entry["per_subscriber_ms"]["max"] == pytest.approx(entry["all_have_it_ms"]["max"])
@@ -105,15 +82,15 @@ def test_tiny_run_writes_sane_results_and_leaves_no_process(tmp_path: Path) -> N
 
     (scale,) = results["scale"]["sizes"]
     assert scale["tenants"] == 10 and scale["cold_load_s"] > 0
-    _sane(scale["one_change_ms"], "scale one change")
+    sane(scale["one_change_ms"], "scale one change")
     assert scale["polling_cpu_ms_per_interval"] >= 0
 
     kernel = results["kernel"]
     assert kernel["setup"].endswith("None"), kernel["setup"]  # connected, widget displayed
-    _sane(kernel["on_change_callback"], "kernel on_change")
-    _sane(kernel["widget_comm_msg"], "kernel widget comm_msg")
+    sane(kernel["on_change_callback"], "kernel on_change")
+    sane(kernel["widget_comm_msg"], "kernel widget comm_msg")
     # the floor is measured on the same saves, one stamp per save
-    _sane(kernel["floor_watchdog_in_kernel"], "kernel floor")
+    sane(kernel["floor_watchdog_in_kernel"], "kernel floor")
     assert kernel["floor_watchdog_in_kernel"]["n"] == kernel["on_change_callback"]["n"]
 
     startup = results["startup"]
@@ -133,7 +110,7 @@ def test_tiny_run_writes_sane_results_and_leaves_no_process(tmp_path: Path) -> N
 
     hist = results["history"]
     for name in ("history-on", "history-off"):
-        _sane(hist["latency"][name]["all_have_it_ms"], f"history latency {name}")
+        sane(hist["latency"][name]["all_have_it_ms"], f"history latency {name}")
     cold = hist["cold_load"]
     assert cold["tenants"] == 10
     for name in ("history-on", "history-off", "plain-script"):
@@ -142,12 +119,12 @@ def test_tiny_run_writes_sane_results_and_leaves_no_process(tmp_path: Path) -> N
     for name in ("save", "patch"):  # PATCH → subscribers beside save → subscribers
         entry = results["writeback"][name]
         assert entry["lost_connections"] == 0
-        _sane(entry["all_have_it_ms"], f"write-back {name}")
+        sane(entry["all_have_it_ms"], f"write-back {name}")
         assert entry["per_subscriber_ms"]["n"] == 5 * entry["changes"]
     for part in ("latency", "fanout"):
         for name in ("metrics-on", "metrics-off"):
             entry = results["metrics"][part][name]
-            _sane(entry["per_subscriber_ms"], f"metrics {part} {name}")
+            sane(entry["per_subscriber_ms"], f"metrics {part} {name}")
             assert entry["cpu_ms_per_change"] >= 0
     names = {t["target"].split(":")[0] for t in results["targets"]}
     assert {"history on", "metrics on"} <= names, names
