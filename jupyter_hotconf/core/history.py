@@ -18,7 +18,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from .history_queries import HistoryQueries
 from .history_rows import dumps, insert_entry, latest_entry, loads, prune_tenant
 from .history_types import (
     Delta,
+    First,
     HistoryEntry,
     LastRevision,
     Recorded,
@@ -126,6 +127,27 @@ class HistoryStore(HistoryQueries):
                 self._pending.flush(db)
             finally:
                 self._pending = None
+
+    @property
+    def first_start(self) -> bool:
+        """Inside ``batch``, on a database where no tenant has a revision yet: every tenant
+        loaded now is revision 1, and ``record_firsts`` writes them at once."""
+        with self._lock:
+            return self._pending is not None and not self._pending.known
+
+    def record_firsts(self, firsts: Iterable[First], source: Source | str = Source.STARTUP) -> int:
+        """Revision 1 of each of ``firsts``, in a ``batch`` where none of them has a revision
+        (``first_start``), one timestamp for all: a new database's first load without a
+        record call per tenant (docs/benchmarks.md). Returns how many were queued."""
+        with self._lock:
+            pending = self._pending
+            if pending is None:
+                raise RuntimeError("record_firsts() outside a batch")
+            firsts = list(firsts)
+            for first in firsts:
+                if validate_tenant_id(first.tenant_id) in pending.known:
+                    raise ValueError(f"tenant {first.tenant_id!r} has a revision already")
+            return pending.add_firsts(firsts, self._clock(), Source(source).value)
 
     def _write(self) -> AbstractContextManager[sqlite3.Connection]:
         """One write transaction: the lock is taken at BEGIN, so check-then-write is atomic

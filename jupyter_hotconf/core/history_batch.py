@@ -11,11 +11,13 @@ of the batch, and before its commit, so the database never sees them out of orde
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from typing import Any
 
 from .documents import JSONObject
 from .history_rows import ENTRY_COLUMNS, dumps
-from .history_types import HistoryEntry
+from .history_types import First, HistoryEntry, iso_ms
+from .store import ChangeType
 
 
 class PendingFirsts:
@@ -40,6 +42,21 @@ class PendingFirsts:
              None if document is None else dumps(document))
         )
         self.known.add(entry.tenant_id)
+
+    def add_firsts(self, firsts: Iterable[First], now: float, source: str) -> int:
+        """Queue revision 1 of each of ``firsts`` (tenants without one), all stamped ``now``:
+        the bulk form of ``add`` for a new database's first load. Returns how many."""
+        stamp, created_ms, kind = iso_ms(now), int(now * 1000), ChangeType.CREATED.value
+        entries, revisions, known = self._entries, self._revisions, self.known
+        before = len(entries)
+        for first in firsts:
+            tenant = first.tenant_id
+            entries.append((tenant, 1, stamp, kind, source, None, first.checksum,
+                            dumps(first.paths), dumps(first.patch), first.file, None, created_ms))
+            revisions.append((tenant, 1, first.checksum, dumps(first.config),
+                              None if first.document is None else dumps(first.document)))
+            known.add(tenant)
+        return len(entries) - before
 
     def flush(self, db: sqlite3.Connection) -> None:
         """Write what is queued, the entries numbered after the last one in the table."""

@@ -38,6 +38,20 @@ class LastRevision(NamedTuple):
     checksum: str | None
 
 
+class First(NamedTuple):
+    """A tenant's first revision as the loader and the store made it, for ``record_firsts``:
+    its merged config (with its checksum), its own document, the patch from nothing and the
+    pointers it touches, and its file."""
+
+    tenant_id: str
+    config: Any
+    document: Any
+    checksum: str
+    patch: list[dict[str, Any]]
+    paths: list[str]
+    file: str | None
+
+
 class Delta(NamedTuple):
     """A patch a recorder has computed already (the ``ConfigStore``'s): from the config whose
     checksum is ``base`` (None: from nothing) to the one recorded, and the pointers it touches."""

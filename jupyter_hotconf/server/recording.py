@@ -21,7 +21,7 @@ from jupyter_core.paths import jupyter_data_dir
 from ..core.documents import checksum
 from ..core.errors import HistoryUnavailable
 from ..core.history import HistoryStore, default_history_path
-from ..core.history_types import Delta, Recorded, Source
+from ..core.history_types import Delta, First, Recorded, Source
 from ..core.loading import LoadResult
 from ..core.store import Assigned, Change, ChangeType, ConfigStore, TenantState
 from .settings import HISTORY_OFF, HotConfSettings
@@ -66,6 +66,8 @@ class HistoryRecording:
         self.redis_history = False  # kept in the group's Redis streams (docs/scale-out.md)
         self._lock = threading.Lock()
         self._expected: dict[tuple[str, str | None], tuple[Source, str | None]] = {}
+        #: A new database's first load: each tenant's revision 1, recorded at once at its end.
+        self._firsts: list[First] | None = None
 
     @property
     def enabled(self) -> bool:
@@ -123,21 +125,27 @@ class HistoryRecording:
     def startup(self) -> Iterator[None]:
         """The initial load: recorded as ``startup``, every tenant in one database
         transaction (one commit, not one per tenant: 10,000 tenants took 6 s of a cold start
-        that way, docs/benchmarks.md), the entry count read once at the end."""
+        that way, docs/benchmarks.md), the entry count read once at the end. On a database
+        with no revision yet, every tenant's revision 1 is collected and written in bulk
+        at the end (``record_firsts``), with no record call per tenant."""
         batch = contextlib.ExitStack()
-        if self.history is not None:
+        history = self.history
+        if history is not None:
             try:
-                batch.enter_context(self.history.batch())
+                batch.enter_context(history.batch())
+                self._firsts = [] if history.first_start else None
             except HistoryUnavailable as exc:  # record tenant by tenant, each saying why
                 log.error("hotconf: cannot record the start-up load at once: %s", exc)
         self.starting = True
         try:
             with batch:
                 yield
+                if history is not None and self._firsts:
+                    history.record_firsts(self._firsts, Source.STARTUP)
         except HistoryUnavailable as exc:  # the commit: run on, as after a failed record
             log.error("hotconf: cannot record the start-up load: %s", exc)
         finally:
-            self.starting = False
+            self.starting, self._firsts = False, None
         self._count()
 
     def _tally(self, recorded: Recorded) -> None:
@@ -186,6 +194,12 @@ class HistoryRecording:
         default = Source.STARTUP if self.starting else Source.WATCHER
         with self._lock:
             expected = self._expected.pop((tenant, change.checksum), None)
+        firsts = self._firsts
+        if (firsts is not None and expected is None and change.checksum is not None
+                and change.change_type is ChangeType.CREATED and change.revision == 1):
+            firsts.append(First(tenant, change.new, result.document, change.checksum,
+                                change.patch, change.changed_paths, result.file))
+            return None  # revision 1, the store's own number; written with the others
         source, actor = expected or (default, None)
         try:
             if change.change_type is ChangeType.INVALID:

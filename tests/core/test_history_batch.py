@@ -7,9 +7,12 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from jupyter_hotconf.core.documents import checksum
 from jupyter_hotconf.core.errors import InvalidDocument
 from jupyter_hotconf.core.history import Delta, HistoryStore
+from jupyter_hotconf.core.history_types import First
 from jupyter_hotconf.core.store import diff
 
 
@@ -92,3 +95,53 @@ def test_a_delta_is_used_only_from_the_latest_recorded_content(tmp_path: Path) -
         latest = history.history("acme", limit=1)[0]
         assert (latest.revision, latest.patch, latest.changed_paths) == (
             4, [{"op": "replace", "path": "/a", "value": 4}], ["/a"])
+
+
+class StillClock:
+    """A clock that moves only when told (``record_firsts`` reads it once for all)."""
+
+    now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def firsts_of(configs: dict[str, dict[str, Any]]) -> list[First]:
+    out = []
+    for tenant, config in configs.items():
+        patch, paths = diff(None, config)
+        out.append(First(tenant, config, {"own": tenant}, checksum(config), patch, paths,
+                         f"private/{tenant}.json"))
+    return out
+
+
+def test_a_new_databases_first_load_in_bulk_writes_what_records_write(tmp_path: Path) -> None:
+    configs = {"acme": {"a": 1, "b": {"c": [1, 2]}}, "globex": {"x": "é"}, "umbrella": {}}
+    one, two = tmp_path / "one.sqlite", tmp_path / "two.sqlite"
+    with HistoryStore(one, clock=StillClock()) as history, history.batch():
+        for first in firsts_of(configs):
+            history.record(first.tenant_id, first.config, document=first.document,
+                           source="startup", file=first.file)
+    with HistoryStore(two, clock=StillClock()) as history:
+        with history.batch():
+            assert history.first_start
+            assert history.record_firsts(firsts_of(configs)) == 3
+            assert not history.first_start  # they have revisions now
+        assert history.last("acme") == (1, checksum(configs["acme"]))
+        assert history.revision("acme", 1).document == {"own": "acme"}
+        assert history.integrity_check() == ["ok"]
+    assert rows(one) == rows(two)
+
+
+def test_record_firsts_refuses_a_tenant_with_a_revision_and_needs_a_batch(
+    tmp_path: Path,
+) -> None:
+    with HistoryStore(tmp_path / "h.sqlite") as history:
+        with pytest.raises(RuntimeError, match="outside a batch"):
+            history.record_firsts(firsts_of({"acme": {"a": 1}}))
+        history.record("acme", {"a": 1})
+        with history.batch():
+            assert not history.first_start  # acme has a revision: one by one
+            with pytest.raises(ValueError, match="acme"):
+                history.record_firsts(firsts_of({"acme": {"a": 2}}))
+        assert history.last("acme") == (1, checksum({"a": 1}))
