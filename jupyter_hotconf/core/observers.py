@@ -14,7 +14,18 @@ import logging
 import threading
 from collections.abc import Callable
 
-from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.events import (
+    DirCreatedEvent,
+    DirDeletedEvent,
+    DirMovedEvent,
+    FileClosedEvent,
+    FileCreatedEvent,
+    FileDeletedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
@@ -27,6 +38,15 @@ log = logging.getLogger(__name__)
 # deliver it 0.5 s late (gorakhargosh/watchdog#649): wait on the queue's condition instead,
 # process-wide, on the watchdog versions verified (core/movewait.py, docs/change-detection.md).
 movewait.install()
+
+#: The events a config dir is watched for: changes, not reads. Without a filter, inotify
+#: reports every open and close of every file, our own reads included — 20,000 events a
+#: 10,000-tenant load hands watchdog's threads for nothing (docs/benchmarks.md) — and
+#: watchdog adds a directory ``modified`` to each change, which the mapper drops anyway.
+WATCHED_EVENTS: list[type[FileSystemEvent]] = [
+    FileCreatedEvent, DirCreatedEvent, FileDeletedEvent, DirDeletedEvent,
+    FileModifiedEvent, FileMovedEvent, DirMovedEvent, FileClosedEvent,
+]
 
 #: ``(kind, poll_interval_s) → unstarted observer``; injectable to simulate inotify limits.
 ObserverFactory = Callable[[str, float], BaseObserver]
@@ -105,7 +125,8 @@ class ObserverSlot:
     def _start(self, kind: str) -> BaseObserver:
         observer = self._factory(kind, self._poll_interval_s)
         try:
-            observer.schedule(_Handler(self._sink), self.root, recursive=True)
+            observer.schedule(_Handler(self._sink), self.root, recursive=True,
+                              event_filter=WATCHED_EVENTS)
             observer.start()
         except BaseException:
             observer.stop()  # releases the inotify instance a half-started observer holds
