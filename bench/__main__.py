@@ -92,7 +92,7 @@ PLANS: dict[str, dict[str, Any]] = {
         "heartbeat": {"subscribers": 5000, "window_s": 10.0},
         "scale": {"sizes": [10, 1000, 10000], "saves": 50, "poll_window_s": 10.0},
         "kernel": {"saves": 50},
-        "history": {"saves": 300, "cold_tenants": 10000, "cold_rounds": 3},
+        "history": {"saves": 300, "cold_tenants": 10000, "cold_rounds": 5},
         "writeback": {"subscribers": 1000, "changes": 50},
         "metrics": {"saves": 300, "subscribers": 1000, "broadcasts": 60},
         "redis": {"saves": 300, "subscribers": 1000, "broadcasts": 60},
