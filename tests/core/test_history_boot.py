@@ -55,26 +55,25 @@ def test_without_a_boot_id_every_commit_syncs(tmp_path: Path, boot: Path) -> Non
         assert synchronous(store) == 2
 
 
-def test_a_killed_process_keeps_the_epoch_on_the_same_boot(tmp_path: Path, boot: Path) -> None:
+def crashed_after_two_revisions(tmp_path: Path) -> tuple[Path, str]:
+    """A crash image of a database whose store recorded acme twice, and its epoch."""
     db_path = tmp_path / "h" / "history.sqlite"
     with HistoryStore(db_path) as store:
         store.record("acme", {"n": 1})
         store.record("acme", {"n": 2})
-        epoch = store.epoch
         assert history_boot.wal_left(db_path)
-        image = crash_image(db_path, tmp_path / "image")
+        return crash_image(db_path, tmp_path / "image"), store.epoch
+
+
+def test_a_killed_process_keeps_the_epoch_on_the_same_boot(tmp_path: Path, boot: Path) -> None:
+    image, epoch = crashed_after_two_revisions(tmp_path)
     with HistoryStore(image) as again:
         assert again.epoch == epoch
         assert again.record("acme", {"n": 3}).revision == 3
 
 
 def test_a_log_left_by_another_boot_changes_the_epoch(tmp_path: Path, boot: Path) -> None:
-    db_path = tmp_path / "h" / "history.sqlite"
-    with HistoryStore(db_path) as store:
-        store.record("acme", {"n": 1})
-        store.record("acme", {"n": 2})
-        epoch = store.epoch
-        image = crash_image(db_path, tmp_path / "image")
+    image, epoch = crashed_after_two_revisions(tmp_path)
     boot.write_text("boot-two\n", encoding="ascii")  # the machine went down with it
     with HistoryStore(image) as again:
         assert again.epoch != epoch  # clients resync: no revision number is trusted twice
