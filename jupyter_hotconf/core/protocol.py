@@ -55,6 +55,24 @@ class CloseCode(enum.IntEnum):
     TOO_MANY = 4429
 
 
+#: A close frame's payload is at most 125 bytes: the 2-byte code and the reason (RFC 6455 §5.5).
+MAX_CLOSE_REASON_BYTES = 123
+
+
+def close_reason(text: str) -> str:
+    """``text`` cut to what a close frame can carry: 123 bytes of UTF-8, at a character
+    boundary (a reason quoting a client's header can hold any character; a cut by
+    characters let Tornado refuse the close, leaving the socket without its close frame).
+
+    >>> close_reason("é" * 100) == "é" * 61
+    True
+    """
+    data = text.encode("utf-8")
+    if len(data) <= MAX_CLOSE_REASON_BYTES:
+        return text
+    return data[:MAX_CLOSE_REASON_BYTES].decode("utf-8", "ignore")
+
+
 _KINDS = {kind.value: kind for kind in MessageKind}
 _UNIT_KINDS = (MessageKind.PING, MessageKind.PONG)  # sent as bare strings, like serde
 #: Fields a body must have (name → accepted types); other fields are optional and ignored.

@@ -19,7 +19,7 @@ from tornado import httputil
 from tornado.web import HTTPError
 
 from ..core.errors import InvalidTenant
-from ..core.protocol import CloseCode
+from ..core.protocol import CloseCode, close_reason
 from ..core.store import TenantState
 from ..core.tenants import tenant_allowed, validate_tenant_id
 from . import metrics
@@ -190,12 +190,12 @@ class SocketLogic(HotconfLogic):
         socket: Any = self
         if self._refusal is not None or self._sub is None:
             refusal = self._refusal or Refusal(400, CloseCode.BAD_TENANT, "no subscription")
-            socket.close(int(refusal.code), refusal.reason[:120])
+            socket.close(int(refusal.code), close_reason(refusal.reason))
             return
         result = self.engine.hub.register(socket, self._sub, self.request.remote_ip or "",
                                           self.token_expires())
         if isinstance(result, Refusal):
-            socket.close(int(result.code), result.reason[:120])
+            socket.close(int(result.code), close_reason(result.reason))
             return
         self.conn = result
         self._drop_request_state()

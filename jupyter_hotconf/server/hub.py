@@ -21,7 +21,7 @@ from tornado.websocket import WebSocketClosedError
 
 from ..core import protocol
 from ..core.errors import ProtocolError
-from ..core.protocol import CloseCode, MessageKind
+from ..core.protocol import CloseCode, MessageKind, close_reason
 from ..core.store import Change, ConfigStore
 from ..core.tenants import tenant_allowed
 from . import fastwrite, metrics
@@ -184,7 +184,7 @@ class ConfigHub:
         """Close ``conn`` with ``code`` (counted in ``closes``) and forget it at once."""
         if conn.closed:
             return
-        reason = reason[:120]  # a close frame carries at most 123 bytes of reason
+        reason = close_reason(reason)
         log.info("hotconf: closing %r with %d: %s", conn, code, reason)
         self.closes[int(code)] += 1
         self.unregister(conn)
@@ -356,7 +356,7 @@ class ConfigHub:
         try:
             kind, _body = protocol.decode(frame)
         except ProtocolError as err:
-            self.close(conn, CloseCode.POLICY, f"bad frame: {err}"[:120])
+            self.close(conn, CloseCode.POLICY, f"bad frame: {err}")
             return
         if kind is MessageKind.PING and self.send(conn, PONG_FRAME):
             metrics.sent(1)

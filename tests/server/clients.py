@@ -92,7 +92,11 @@ class RawClient:
         self.writer = writer
 
     @classmethod
-    async def open(cls, port: int, target: str, *, rcvbuf: int | None = None) -> RawClient:
+    async def open(
+        cls, port: int, target: str, *, rcvbuf: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> RawClient:
+        """Handshake on ``target``; ``headers`` go out as they are, Latin-1 as HTTP has it."""
         sock = socket.socket()
         if rcvbuf:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
@@ -103,7 +107,9 @@ class RawClient:
         writer.write(
             f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
             f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-            "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+            "Sec-WebSocket-Version: 13\r\n".encode()
+            + "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items()).encode("latin-1")
+            + b"\r\n"
         )
         head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), DEADLINE_S)
         assert head.startswith(b"HTTP/1.1 101"), head

@@ -17,7 +17,7 @@ from tornado.httpclient import HTTPClientError
 from jupyter_hotconf.core.protocol import CloseCode
 from jupyter_hotconf.server.origins import OriginPolicy
 
-from .clients import connect
+from .clients import RawClient, connect
 
 LOOPBACK = [
     "http://localhost:3000",
@@ -81,6 +81,21 @@ async def test_loopback_bind_refuses_a_foreign_page(standalone_factory, token: s
         ok = await srv.client("protocol=2&tenant_id=acme", headers=headers)
         assert "Snapshot" in await ok.recv()
         ok.close()
+
+
+@pytest.mark.asyncio
+async def test_a_refusal_quoting_any_origin_fits_its_close_frame(standalone_factory) -> None:
+    """The 4403 reason quotes the origin; cut by characters, a non-ASCII origin made it more
+    than a close frame's 123 bytes, Tornado refused the close and the client got no frame."""
+    srv = standalone_factory()
+    origin = "http://" + "\u00e9" * 80 + ".example"
+    raw = await RawClient.open(srv.server.port, "/ws?tenant_id=acme&protocol=2",
+                               headers={"Origin": origin})
+    code, reason = await raw.close_code()  # decodes as UTF-8: cut at a character boundary
+    assert code == CloseCode.FORBIDDEN and "origin" in reason
+    assert len(reason.encode()) <= 123
+    raw.close()
+    assert (await srv.client("tenant_id=acme")).conn is not None  # and it still serves
 
 
 @pytest.mark.asyncio
