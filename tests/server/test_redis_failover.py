@@ -26,7 +26,7 @@ from .redis_group import (
     start_group,
     wait_joined,
 )
-from .test_write_processes import race, request, tenant_url
+from .rest import race, request, tenant_url
 
 pytestmark = pytest.mark.asyncio
 

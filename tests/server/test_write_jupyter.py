@@ -16,11 +16,11 @@ from traitlets.config import Config
 from jupyter_hotconf.server.extension import TOKEN_ENV, URL_ENV
 
 from .clients import Client, connect, fetch
+from .rest import MERGE
 from .samples import SwitchableAuthorizer, jupyter_config
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
-MERGE = "application/merge-patch+json"
 
 
 @pytest.fixture
