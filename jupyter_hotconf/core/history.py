@@ -193,7 +193,9 @@ class HistoryStore(HistoryQueries):
                     diff(None, config))
                 first = HistoryEntry(tenant_id, 1, iso_ms(now), ChangeType.CREATED.value,
                                      source.value, actor, digest, list(paths), patch, file)
-                pending.add(first, now, config, document)
+                assert digest is not None  # config is not None
+                pending.add_firsts([First(tenant_id, config, document, digest, patch,
+                                          first.changed_paths, file)], now, source.value, actor)
                 return Recorded(1, digest, added=True, entry=first)
         with self._write() as db:
             row = db.execute(

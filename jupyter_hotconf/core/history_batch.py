@@ -14,9 +14,8 @@ import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
-from .documents import JSONObject
 from .history_rows import ENTRY_COLUMNS, dumps
-from .history_types import First, HistoryEntry, iso_ms
+from .history_types import First, iso_ms
 from .store import ChangeType
 
 
@@ -28,30 +27,17 @@ class PendingFirsts:
         self._entries: list[tuple[Any, ...]] = []
         self._revisions: list[tuple[Any, ...]] = []
 
-    def add(self, entry: HistoryEntry, now: float, config: JSONObject,
-            document: JSONObject | None) -> None:
-        """Queue ``entry`` (revision 1 of a tenant without one) with its content. Serialised
-        now, so a value that cannot be stored fails this record, not the batch."""
-        self._entries.append(
-            (entry.tenant_id, entry.revision, entry.timestamp, entry.change_type, entry.source,
-             entry.actor, entry.checksum, dumps(entry.changed_paths), dumps(entry.patch),
-             entry.file, None, int(now * 1000))
-        )
-        self._revisions.append(
-            (entry.tenant_id, entry.revision, entry.checksum, dumps(config),
-             None if document is None else dumps(document))
-        )
-        self.known.add(entry.tenant_id)
-
-    def add_firsts(self, firsts: Iterable[First], now: float, source: str) -> int:
-        """Queue revision 1 of each of ``firsts`` (tenants without one), all stamped ``now``:
-        the bulk form of ``add`` for a new database's first load. Returns how many."""
+    def add_firsts(self, firsts: Iterable[First], now: float, source: str,
+                   actor: str | None = None) -> int:
+        """Queue revision 1 of each of ``firsts`` (tenants without one), all stamped ``now``
+        (a record in a batch, or a new database's whole first load). Serialised now, so a
+        value that cannot be stored fails this call, not the batch. Returns how many."""
         stamp, created_ms, kind = iso_ms(now), int(now * 1000), ChangeType.CREATED.value
         entries, revisions, known = self._entries, self._revisions, self.known
         before = len(entries)
         for first in firsts:
             tenant = first.tenant_id
-            entries.append((tenant, 1, stamp, kind, source, None, first.checksum,
+            entries.append((tenant, 1, stamp, kind, source, actor, first.checksum,
                             dumps(first.paths), dumps(first.patch), first.file, None, created_ms))
             revisions.append((tenant, 1, first.checksum, dumps(first.config),
                               None if first.document is None else dumps(first.document)))
