@@ -104,7 +104,7 @@ class HistoryStore(HistoryQueries):
                                 else (begin, "ROLLBACK", "COMMIT"))
             try:
                 if self._pending is not None:  # its rows come first, as if written already
-                    self._pending.flush(self._db)
+                    self._pending.flush()
                 self._db.execute(start)
                 try:
                     yield self._db
@@ -118,20 +118,21 @@ class HistoryStore(HistoryQueries):
     @contextmanager
     def batch(self) -> Iterator[None]:
         """Writes in one transaction (the start-up load: docs/benchmarks.md), each a savepoint;
-        the first revision of a tenant that has none is queued and written with the others
-        at the end (``history_batch``)."""
+        the first revision of a tenant that has none is queued and written by a thread of
+        the batch, in chunks, before any later statement (``history_batch``)."""
         with self._write() as db:
-            self._pending = PendingFirsts(db)
+            pending = self._pending = PendingFirsts(db)
             try:
                 yield
-                self._pending.flush(db)
+                pending.flush()
             finally:
+                pending.close()
                 self._pending = None
 
     @property
     def first_start(self) -> bool:
         """Inside ``batch``, on a database where no tenant has a revision yet: every tenant
-        loaded now is revision 1, and ``record_firsts`` writes them at once."""
+        loaded now is revision 1, and ``record_firsts`` queues them with no query."""
         with self._lock:
             return self._pending is not None and not self._pending.known
 

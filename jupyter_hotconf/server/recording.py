@@ -21,6 +21,7 @@ from jupyter_core.paths import jupyter_data_dir
 from ..core.documents import checksum
 from ..core.errors import HistoryUnavailable
 from ..core.history import HistoryStore, default_history_path
+from ..core.history_batch import CHUNK
 from ..core.history_types import Delta, First, Recorded, Source
 from ..core.loading import LoadResult
 from ..core.store import Assigned, Change, ChangeType, ConfigStore, TenantState
@@ -126,8 +127,9 @@ class HistoryRecording:
         """The initial load: recorded as ``startup``, every tenant in one database
         transaction (one commit, not one per tenant: 10,000 tenants took 6 s of a cold start
         that way, docs/benchmarks.md), the entry count read once at the end. On a database
-        with no revision yet, every tenant's revision 1 is collected and written in bulk
-        at the end (``record_firsts``), with no record call per tenant."""
+        with no revision yet, every tenant's revision 1 is handed over in chunks
+        (``record_firsts``), with no record call per tenant, and written by the history's
+        thread while the load goes on (``history_batch``)."""
         batch = contextlib.ExitStack()
         history = self.history
         if history is not None:
@@ -199,7 +201,10 @@ class HistoryRecording:
                 and change.change_type is ChangeType.CREATED and change.revision == 1):
             firsts.append(First(tenant, change.new, result.document, change.checksum,
                                 change.patch, change.changed_paths, result.file))
-            return None  # revision 1, the store's own number; written with the others
+            if len(firsts) >= CHUNK:  # written by the history's thread while the load goes on
+                history.record_firsts(firsts, Source.STARTUP)
+                firsts.clear()
+            return None  # revision 1, the store's own number
         source, actor = expected or (default, None)
         try:
             if change.change_type is ChangeType.INVALID:

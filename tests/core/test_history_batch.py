@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from jupyter_hotconf.core.documents import checksum
-from jupyter_hotconf.core.errors import InvalidDocument
+from jupyter_hotconf.core.errors import HistoryUnavailable, InvalidDocument
 from jupyter_hotconf.core.history import Delta, HistoryStore
 from jupyter_hotconf.core.history_types import First
 from jupyter_hotconf.core.store import diff
@@ -145,3 +145,92 @@ def test_record_firsts_refuses_a_tenant_with_a_revision_and_needs_a_batch(
             with pytest.raises(ValueError, match="acme"):
                 history.record_firsts(firsts_of({"acme": {"a": 2}}))
         assert history.last("acme") == (1, checksum({"a": 1}))
+
+
+# ---------------------------------------------------------------- chunks on the batch's thread
+
+ODD = {  # what the JSON path must keep as the one-by-one path writes it
+    "big": {"n": 2**70, "f": 1e-7, "s": 'é "quoted" \\ \n\u2028', "deep": [[{"x": None}]]},
+    "plain": {"a": 1, "b": True},
+    "nodoc": {"k": []},
+    "fourth": {"z": {"y": 0.5}},
+}
+
+
+def first_of(tenant: str, config: dict[str, Any]) -> First:
+    patch, paths = diff(None, config)
+    document = None if tenant == "nodoc" else {"own": tenant}
+    return First(tenant, config, document, checksum(config), patch, paths, f"{tenant}.json")
+
+
+def record_one_by_one(path: Path) -> None:
+    with HistoryStore(path, clock=StillClock()) as history:
+        for tenant, config in ODD.items():
+            first = first_of(tenant, config)
+            history.record(tenant, config, document=first.document, source="startup",
+                           file=first.file)
+            if tenant == "plain":  # a change in the middle of the load: not a first
+                history.record("big", {"changed": 1}, source="startup")
+
+
+def test_firsts_written_in_chunks_by_the_thread_are_the_rows_of_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks of two go to the writer thread while more are queued; a record that is not a
+    first waits for them, so its entry follows theirs as it does one by one."""
+    monkeypatch.setattr("jupyter_hotconf.core.history_batch.CHUNK", 2)
+    one, two = tmp_path / "one.sqlite", tmp_path / "two.sqlite"
+    record_one_by_one(one)
+    with HistoryStore(two, clock=StillClock()) as history:
+        with history.batch():
+            for tenant, config in ODD.items():
+                assert history.record_firsts([first_of(tenant, config)]) == 1
+                if tenant == "plain":
+                    assert history.record("big", {"changed": 1}, source="startup").revision == 2
+        assert history.revision("big", 1).config == ODD["big"]
+        assert history.revision("nodoc", 1).document is None
+        assert history.integrity_check() == ["ok"]
+    assert rows(one) == rows(two)
+
+
+def refuse_inserts_for(path: Path, tenant: str) -> None:
+    """A trigger that makes SQLite refuse ``tenant``'s revision row: a real failed write."""
+    with HistoryStore(path):
+        pass  # the schema
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON revisions "
+            f"WHEN NEW.tenant_id = '{tenant}' BEGIN SELECT RAISE(ABORT, 'refused here'); END"
+        )
+
+
+def test_a_chunk_the_database_refuses_fails_the_batch_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("jupyter_hotconf.core.history_batch.CHUNK", 1)
+    path = tmp_path / "h.sqlite"
+    refuse_inserts_for(path, "plain")
+    with HistoryStore(path, clock=StillClock()) as history:
+        with pytest.raises(HistoryUnavailable, match="refused here"), history.batch():
+            for tenant, config in ODD.items():
+                history.record_firsts([first_of(tenant, config)])
+            # a write after the failed chunk fails too: the batch cannot lose its rows
+            with pytest.raises(HistoryUnavailable, match="refused here"):
+                history.record("big", {"changed": 1})
+        assert [history.last(tenant) for tenant in ODD] == [None] * len(ODD)
+        assert history.record("big", ODD["big"]).revision == 1  # the connection is usable
+        assert history.integrity_check() == ["ok"]
+
+
+def test_a_failed_load_rolls_back_after_the_chunks_in_flight(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("jupyter_hotconf.core.history_batch.CHUNK", 1)
+    path = tmp_path / "h.sqlite"
+    with HistoryStore(path) as history:
+        with pytest.raises(RuntimeError, match="the load failed"), history.batch():
+            history.record_firsts([first_of(t, c) for t, c in ODD.items()])
+            raise RuntimeError("the load failed")
+        assert [history.last(tenant) for tenant in ODD] == [None] * len(ODD)
+        assert history.record("plain", ODD["plain"]).revision == 1
+        assert history.integrity_check() == ["ok"]

@@ -1,6 +1,7 @@
-"""A large batch is logged in one line: a first start that records 25 tenants, or a restart
-that finds a checkout of hundreds, must not write a line per tenant to the log; a small batch
-still does."""
+"""The start-up batch. A large batch is logged in one line: a first start that records 25
+tenants, or a restart that finds a checkout of hundreds, must not write a line per tenant to
+the log; a small batch still does. A first start records every tenant, however many chunks
+its rows take."""
 
 from __future__ import annotations
 
@@ -41,6 +42,26 @@ async def test_a_first_start_logs_one_line_not_one_per_tenant(
     assert any(m.startswith("hotconf: watching") and m.endswith("25 tenants)") for m in infos)
     assert not [m for m in infos if m.startswith(("hotconf broadcast", "tenant t0"))], infos
     assert srv.engine.recording.entries == 25  # each recorded all the same
+
+
+async def test_a_first_start_larger_than_a_chunk_records_every_tenant(
+    standalone_factory, hotconf_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The load hands its first revisions over in chunks, written by the history's thread
+    while it goes on: every tenant is in the database, with the store's checksum."""
+    monkeypatch.setattr("jupyter_hotconf.server.recording.CHUNK", 4)
+    monkeypatch.setattr("jupyter_hotconf.core.history_batch.CHUNK", 3)
+    for n in range(23):
+        write_json(hotconf_dir / "private" / f"t{n:02d}.json", {"name": f"T{n}"})
+    srv = standalone_factory(history=str(tmp_path / "history.sqlite"))
+    engine = srv.engine
+    assert engine.recording.entries == 25
+    history = engine.recording.history
+    states = engine.store.states()
+    assert len(states) == 25
+    assert {s.tenant_id: history.last(s.tenant_id) for s in states} == {
+        s.tenant_id: (1, s.checksum) for s in states}
+    assert history.revision("t07", 1).document == {"name": "T7"}
 
 
 async def restarted(
