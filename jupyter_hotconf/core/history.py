@@ -26,7 +26,7 @@ from typing import Any
 from .documents import JSONObject
 from .documents import checksum as checksum_of
 from .errors import HistoryUnavailable, InvalidDocument
-from .history_batch import PendingFirsts
+from .history_batch import HistoryBatches, PendingFirsts
 from .history_db import default_history_path, open_database, unavailable
 from .history_queries import HistoryQueries
 from .history_rows import dumps, insert_entry, latest_entry, loads, prune_tenant
@@ -51,7 +51,7 @@ __all__ = ["Delta", "HistoryEntry", "HistoryStore", "LastRevision", "Recorded", 
 
 DEFAULT_MAX_REVISIONS = 1000
 DEFAULT_MAX_AGE_DAYS = 90
-class HistoryStore(HistoryQueries):
+class HistoryStore(HistoryBatches, HistoryQueries):
     """Revisions and audit entries of every tenant of one config dir, in one SQLite file.
 
     ``max_revisions`` per tenant (0 = no limit) and ``max_age_days`` (0 = forever) bound what
@@ -76,6 +76,7 @@ class HistoryStore(HistoryQueries):
         self._clock = clock
         self._lock = threading.RLock()
         self._pending: PendingFirsts | None = None  # inside ``batch``: first revisions queued
+        self._committer: threading.Thread | None = None  # a batch committing after it ended
         self._db, self._epoch = open_database(self.path, timeout_s=timeout_s)
 
     @property
@@ -85,6 +86,7 @@ class HistoryStore(HistoryQueries):
         return self._epoch
 
     def close(self) -> None:
+        self._await_commit()
         with self._lock:
             self._db.close()
 
@@ -98,13 +100,14 @@ class HistoryStore(HistoryQueries):
 
     @contextmanager
     def _transaction(self, begin: str) -> Iterator[sqlite3.Connection]:
+        self._await_commit()
         with self._lock:  # inside a ``batch``, each transaction is a savepoint of it
             batched = self._pending is not None
             start, undo, end = (("SAVEPOINT t", "ROLLBACK TO t", "RELEASE t") if batched
                                 else (begin, "ROLLBACK", "COMMIT"))
             try:
                 if self._pending is not None:  # its rows come first, as if written already
-                    self._pending.flush()
+                    self._pending.flush(self._db)
                 self._db.execute(start)
                 try:
                     yield self._db
@@ -114,20 +117,6 @@ class HistoryStore(HistoryQueries):
                 self._db.execute(end)
             except sqlite3.Error as exc:
                 raise unavailable(self.path, exc) from None
-
-    @contextmanager
-    def batch(self) -> Iterator[None]:
-        """Writes in one transaction (the start-up load: docs/benchmarks.md), each a savepoint;
-        the first revision of a tenant that has none is queued and written by a thread of
-        the batch, in chunks, before any later statement (``history_batch``)."""
-        with self._write() as db:
-            pending = self._pending = PendingFirsts(db)
-            try:
-                yield
-                pending.flush()
-            finally:
-                pending.close()
-                self._pending = None
 
     @property
     def first_start(self) -> bool:
@@ -279,11 +268,8 @@ class HistoryStore(HistoryQueries):
 
     def integrity_check(self) -> list[str]:
         """SQLite's ``PRAGMA integrity_check``: ``["ok"]`` for a sound database."""
-        try:
-            with self._lock:
-                return [str(row[0]) for row in self._db.execute("PRAGMA integrity_check")]
-        except sqlite3.Error as exc:
-            raise unavailable(self.path, exc) from None
+        with self._read() as db:  # in a batch: after its queued rows are written
+            return [str(row[0]) for row in db.execute("PRAGMA integrity_check")]
 
     def __repr__(self) -> str:
         return f"HistoryStore({str(self.path)!r}, epoch={self._epoch!r})"

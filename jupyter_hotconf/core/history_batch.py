@@ -1,34 +1,37 @@
-"""First revisions queued during a history batch, written by a thread while the load goes on.
+"""First revisions queued during a history batch and written when it flushes, many at once.
 
 A server's first start on a config dir records every tenant as revision 1 (10,000 tenants in
 the cold-load benchmark, docs/benchmarks.md). Inside ``HistoryStore.batch`` — one
 ``BEGIN IMMEDIATE`` transaction, so no other process writes meanwhile — a tenant without any
 revision needs no query to be recorded: which tenants have one is read once, and the new
-rows are queued here. Each is serialised when it is queued (one JSON array per revision: a
-value that cannot be stored fails that call, and the load keeps no objects for it), and every
-``CHUNK`` of them is one ``INSERT … SELECT FROM json_each`` per table, run by a writer thread
-on the batch's own transaction. SQLite does not hold the GIL while it runs a statement, so
-the rows are written while the loader goes on parsing the next tenants.
-
-The connection is shared by one rule: the batch's owner touches it only after ``flush``,
-which waits for every chunk in flight. So statements never interleave, and the database
-sees the rows before any later statement of the batch, in the order they were queued.
+revisions wait here, as the loader made them, until the batch flushes (before any other
+statement of the batch, and before its commit, so the database never sees them out of
+order). A server's first start flushes after it serves (``HistoryStore.batch``'s
+``commit_later``), so its load only queues. Then each revision is one JSON array, and every
+``CHUNK`` of them one ``INSERT … SELECT FROM json_each`` per table: SQLite reads the rows
+without a Python call per row.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
-from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import orjson
 
+from .errors import HistoryUnavailable
+from .history_db import unavailable
 from .history_types import First, iso_ms
-from .store import ChangeType
+from .store import ChangeType, diff
 
-#: Revisions per statement: few enough that the last chunk, written after the load, is short.
-CHUNK = 500
+#: Revisions per statement (bounds the JSON text of one statement).
+CHUNK = 2000
 
 # A row is [tenant, timestamp, created_ms, source, actor, checksum, changed_paths, patch,
 # file, config, document]; ``->`` gives a member's JSON text as it was written (key order,
@@ -54,67 +57,143 @@ class PendingFirsts:
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self.known = {row[0] for row in db.execute("SELECT DISTINCT tenant_id FROM revisions")}
-        self._db = db
-        self._rows: list[bytes] = []
-        self._writer: ThreadPoolExecutor | None = None
-        self._written: list[Future[None]] = []
-        self._failed: BaseException | None = None
+        self._queued: list[tuple[First, str, int, str, str | None]] = []
+        self.failed: sqlite3.Error | None = None
+
+    def __len__(self) -> int:
+        return len(self._queued)
 
     def add_firsts(self, firsts: Iterable[First], now: float, source: str,
                    actor: str | None = None) -> int:
         """Queue revision 1 of each of ``firsts`` (tenants without one), all stamped ``now``
         (a record in a batch, or a new database's first load). Returns how many."""
         stamp, created_ms = iso_ms(now), int(now * 1000)
-        rows, known = self._rows, self.known
-        before = len(rows)
+        queued, known = self._queued, self.known
+        before = len(queued)
         for first in firsts:
-            tenant = first.tenant_id
-            row = (tenant, stamp, created_ms, source, actor, first.checksum, first.paths,
-                   first.patch, first.file, first.config, first.document)
+            queued.append((first, stamp, created_ms, source, actor))
+            known.add(first.tenant_id)
+        return len(queued) - before
+
+    def flush(self, db: sqlite3.Connection) -> None:
+        """Write what is queued, the entries numbered after the last one in the table. A
+        failed write fails this flush and every later one, so the batch cannot commit
+        without its rows."""
+        if self.failed is not None:
+            raise self.failed
+        queued, self._queued = self._queued, []
+        try:
+            for start in range(0, len(queued), CHUNK):
+                rows = "[" + ",".join(_row(*item) for item in queued[start:start + CHUNK]) + "]"
+                first = int(db.execute("SELECT COALESCE(MAX(id), 0) FROM entries").fetchone()[0])
+                db.execute(_ENTRIES, (first + 1, ChangeType.CREATED.value, rows))
+                db.execute(_REVISIONS, (first + 1, rows))
+        except sqlite3.Error as exc:
+            self.failed = exc
+            raise
+
+
+def _row(first: First, stamp: str, created_ms: int, source: str, actor: str | None) -> str:
+    patch, paths = first.patch, first.paths
+    if patch is None or paths is None:  # the loader's own was not kept: the same, made here
+        patch, paths = diff(None, first.config)
+    row: tuple[Any, ...] = (first.tenant_id, stamp, created_ms, source, actor, first.checksum,
+                            paths, patch, first.file, first.config, first.document)
+    try:
+        return orjson.dumps(row).decode()
+    except orjson.JSONEncodeError:
+        return _ENCODER.encode(row)
+
+
+class HistoryBatches:
+    """The batch of ``HistoryStore``: one transaction over a whole load, committed at its
+    end or, for a server's start-up load, by a thread after it."""
+
+    path: Path
+    _db: sqlite3.Connection
+    _lock: threading.RLock
+    _epoch: str
+    _pending: PendingFirsts | None
+    _committer: threading.Thread | None
+
+    @contextmanager
+    def batch(
+        self, *, commit_later: Callable[[HistoryUnavailable | None], None] | None = None
+    ) -> Iterator[None]:
+        """Writes in one transaction (the start-up load: docs/benchmarks.md), each a savepoint;
+        the first revision of a tenant that has none is queued and written with the others
+        at the end (``history_batch``). The epoch is read again once the lock is held.
+
+        With ``commit_later`` (a server's start-up load), queued first revisions are written
+        and committed by a thread after the batch, which then calls ``commit_later`` (with
+        the error, if it failed); every other use of the store waits for that commit. A
+        database with no revision yet (a first start) gets a new epoch in the same
+        transaction: a crash before the commit leaves no revision and the old epoch, and the
+        next first start draws a new one again, so an epoch a client was served never
+        numbers other content (docs/history.md, "A first start")."""
+        self._await_commit()
+        with self._lock:
             try:
-                rows.append(orjson.dumps(row))
-            except orjson.JSONEncodeError:
-                rows.append(_ENCODER.encode(row).encode())
-            known.add(tenant)
-        added = len(rows) - before
-        if len(rows) >= CHUNK:
-            self._submit()
-        return added
+                self._db.execute("BEGIN IMMEDIATE")
+                pending = self._pending = PendingFirsts(self._db)
+                self._epoch = self._read_epoch(new=commit_later is not None and not pending.known)
+            except sqlite3.Error as exc:
+                self._finish(commit=False)
+                raise unavailable(self.path, exc) from None
+        try:
+            yield
+        except BaseException:
+            self._finish(commit=False)
+            raise
+        if commit_later is None or not len(pending):
+            self._finish(commit=True)
+            return
+        self._committer = threading.Thread(
+            target=self._commit_later, args=(commit_later,), name="hotconf-history-commit",
+            daemon=True,
+        )
+        self._committer.start()
 
-    def flush(self) -> None:
-        """Write what is queued and wait for every write in flight. A failed write fails
-        this flush and every later one, so the batch cannot commit without its rows."""
-        if self._rows:
-            self._submit()
-        self._wait()
-        if self._failed is not None:
-            raise self._failed
+    @property
+    def committing(self) -> bool:
+        """A batch's first revisions are being written after it ended (``commit_later``)."""
+        return self._committer is not None
 
-    def close(self) -> None:
-        """Wait for writes in flight (so a rollback never runs beside one) and stop the
-        writer thread."""
-        self._wait()
-        if self._writer is not None:
-            self._writer.shutdown(wait=True)
-            self._writer = None
+    def _read_epoch(self, *, new: bool) -> str:
+        if new:
+            epoch = secrets.token_hex(8)
+            self._db.execute("UPDATE meta SET value = ? WHERE key = 'epoch'", (epoch,))
+            return epoch
+        return str(self._db.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()[0])
 
-    def _wait(self) -> None:
-        written, self._written = self._written, []
-        for future in written:
-            error = future.exception()
-            if error is not None and self._failed is None:
-                self._failed = error
+    def _finish(self, *, commit: bool) -> None:
+        """End the batch: write what it queued and commit, or roll it all back."""
+        with self._lock:
+            pending, self._pending = self._pending, None
+            try:
+                if commit and pending is not None:
+                    pending.flush(self._db)
+                    self._db.execute("COMMIT")
+                elif self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+            except sqlite3.Error as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise unavailable(self.path, exc) from None
 
-    def _submit(self) -> None:
-        blob = (b"[" + b",".join(self._rows) + b"]").decode()  # SQLite's JSON is TEXT
-        self._rows = []
-        if self._writer is None:
-            self._writer = ThreadPoolExecutor(1, thread_name_prefix="hotconf-history")
-        self._written.append(self._writer.submit(_insert, self._db, blob))
+    def _commit_later(self, done: Callable[[HistoryUnavailable | None], None]) -> None:
+        error = None
+        try:
+            self._finish(commit=True)
+        except HistoryUnavailable as exc:
+            error = exc
+        finally:
+            self._committer = None
+        done(error)
 
-
-def _insert(db: sqlite3.Connection, blob: str) -> None:
-    """One chunk, its entries numbered after the last one in the table."""
-    first = int(db.execute("SELECT COALESCE(MAX(id), 0) FROM entries").fetchone()[0]) + 1
-    db.execute(_ENTRIES, (first, ChangeType.CREATED.value, blob))
-    db.execute(_REVISIONS, (first, blob))
+    def _await_commit(self) -> None:
+        """Wait for a batch that commits after it ended (``batch``'s ``commit_later``): every
+        other use of the store comes after that commit."""
+        committer = self._committer
+        if committer is not None and committer is not threading.current_thread():
+            committer.join()

@@ -41,14 +41,15 @@ class LastRevision(NamedTuple):
 class First(NamedTuple):
     """A tenant's first revision as the loader and the store made it, for ``record_firsts``:
     its merged config (with its checksum), its own document, the patch from nothing and the
-    pointers it touches, and its file."""
+    pointers it touches (None: made from the config when written, so a load that queues
+    10,000 firsts keeps no patches alive), and its file."""
 
     tenant_id: str
     config: Any
     document: Any
     checksum: str
-    patch: list[dict[str, Any]]
-    paths: list[str]
+    patch: list[dict[str, Any]] | None
+    paths: list[str] | None
     file: str | None
 
 

@@ -110,11 +110,10 @@ class HotConfEngine:
         Runs on the loop thread before anything is served."""
         self._loop = IOLoop.current()
         self.recording.open()
-        self.recording.resume(self.store)
-        self.history = open_backend(self)
         # A first start has told no client anything yet: nothing to deliver.
-        with self.recording.startup(), collector_paused():
+        with self.recording.startup(self.store), collector_paused():
             self.watcher.start(emit_initial=self.recording.resumed > 0)
+        self.history = open_backend(self)
         self.hub.start()
         if self.shared is not None:
             self.shared.start()

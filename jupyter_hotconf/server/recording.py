@@ -21,7 +21,6 @@ from jupyter_core.paths import jupyter_data_dir
 from ..core.documents import checksum
 from ..core.errors import HistoryUnavailable
 from ..core.history import HistoryStore, default_history_path
-from ..core.history_batch import CHUNK
 from ..core.history_types import Delta, First, Recorded, Source
 from ..core.loading import LoadResult
 from ..core.store import Assigned, Change, ChangeType, ConfigStore, TenantState
@@ -123,31 +122,40 @@ class HistoryRecording:
         )
 
     @contextlib.contextmanager
-    def startup(self) -> Iterator[None]:
-        """The initial load: recorded as ``startup``, every tenant in one database
-        transaction (one commit, not one per tenant: 10,000 tenants took 6 s of a cold start
-        that way, docs/benchmarks.md), the entry count read once at the end. On a database
-        with no revision yet, every tenant's revision 1 is handed over in chunks
-        (``record_firsts``), with no record call per tenant, and written by the history's
-        thread while the load goes on (``history_batch``)."""
+    def startup(self, store: ConfigStore) -> Iterator[None]:
+        """The initial load: resume ``store`` and record the load as ``startup``, in one
+        database transaction (one commit, not one per tenant: 10,000 tenants took 6 s of a
+        cold start that way, docs/benchmarks.md), so no other process writes between what
+        the resume read and what the load records. On a database with no revision yet,
+        every tenant's revision 1 is collected with no record call per tenant and written
+        and committed by the history's thread after the load (``HistoryStore.batch``'s
+        ``commit_later``): a first start serves without waiting for 10,000 rows."""
         batch = contextlib.ExitStack()
         history = self.history
         if history is not None:
             try:
-                batch.enter_context(history.batch())
+                batch.enter_context(history.batch(commit_later=self._committed))
                 self._firsts = [] if history.first_start else None
             except HistoryUnavailable as exc:  # record tenant by tenant, each saying why
                 log.error("hotconf: cannot record the start-up load at once: %s", exc)
         self.starting = True
         try:
             with batch:
+                self.resume(store)
                 yield
-                if history is not None and self._firsts:
-                    history.record_firsts(self._firsts, Source.STARTUP)
+                if self.history is not None and self._firsts:
+                    self.history.record_firsts(self._firsts, Source.STARTUP)
         except HistoryUnavailable as exc:  # the commit: run on, as after a failed record
             log.error("hotconf: cannot record the start-up load: %s", exc)
         finally:
             self.starting, self._firsts = False, None
+        if self.history is not None and not self.history.committing:
+            self._count()
+
+    def _committed(self, error: HistoryUnavailable | None) -> None:
+        """The start-up load's first revisions are in the database (on the history's thread)."""
+        if error is not None:
+            log.error("hotconf: cannot record the start-up load: %s", error)
         self._count()
 
     def _tally(self, recorded: Recorded) -> None:
@@ -199,12 +207,11 @@ class HistoryRecording:
         firsts = self._firsts
         if (firsts is not None and expected is None and change.checksum is not None
                 and change.change_type is ChangeType.CREATED and change.revision == 1):
-            firsts.append(First(tenant, change.new, result.document, change.checksum,
-                                change.patch, change.changed_paths, result.file))
-            if len(firsts) >= CHUNK:  # written by the history's thread while the load goes on
-                history.record_firsts(firsts, Source.STARTUP)
-                firsts.clear()
-            return None  # revision 1, the store's own number
+            # No patch kept: it is made from the config when written, so the load does not
+            # keep 10,000 patches alive (docs/benchmarks.md).
+            firsts.append(First(tenant, change.new, result.document, change.checksum, None,
+                                None, result.file))
+            return None  # revision 1, the store's own number; written after the load
         source, actor = expected or (default, None)
         try:
             if change.change_type is ChangeType.INVALID:

@@ -3,7 +3,13 @@ exactly what recording one by one, computing everything, gives (docs/history.md)
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
+import signal
 import sqlite3
+import subprocess
+import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +18,10 @@ import pytest
 from jupyter_hotconf.core.documents import checksum
 from jupyter_hotconf.core.errors import HistoryUnavailable, InvalidDocument
 from jupyter_hotconf.core.history import Delta, HistoryStore
+from jupyter_hotconf.core.history_batch import HistoryBatches
 from jupyter_hotconf.core.history_types import First
 from jupyter_hotconf.core.store import diff
+from jupyter_hotconf.pytest_plugin import DEADLINE_S
 
 
 class Clock:
@@ -147,7 +155,7 @@ def test_record_firsts_refuses_a_tenant_with_a_revision_and_needs_a_batch(
         assert history.last("acme") == (1, checksum({"a": 1}))
 
 
-# ---------------------------------------------------------------- chunks on the batch's thread
+# ------------------------------------------------- chunks, and a commit after the batch
 
 ODD = {  # what the JSON path must keep as the one-by-one path writes it
     "big": {"n": 2**70, "f": 1e-7, "s": 'é "quoted" \\ \n\u2028', "deep": [[{"x": None}]]},
@@ -157,10 +165,13 @@ ODD = {  # what the JSON path must keep as the one-by-one path writes it
 }
 
 
-def first_of(tenant: str, config: dict[str, Any]) -> First:
-    patch, paths = diff(None, config)
+def first_of(tenant: str, config: dict[str, Any], *, patch: bool = True) -> First:
+    """Revision 1 as the loader makes it; without ``patch``, as a server's load queues it
+    (the patch made from the config when written)."""
+    made, paths = diff(None, config)
     document = None if tenant == "nodoc" else {"own": tenant}
-    return First(tenant, config, document, checksum(config), patch, paths, f"{tenant}.json")
+    return First(tenant, config, document, checksum(config), made if patch else None,
+                 paths if patch else None, f"{tenant}.json")
 
 
 def record_one_by_one(path: Path) -> None:
@@ -173,18 +184,19 @@ def record_one_by_one(path: Path) -> None:
                 history.record("big", {"changed": 1}, source="startup")
 
 
-def test_firsts_written_in_chunks_by_the_thread_are_the_rows_of_one_by_one(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("patch", [True, False], ids=["loader-patch", "patch-made-here"])
+def test_firsts_written_in_chunks_are_the_rows_of_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, patch: bool
 ) -> None:
-    """Chunks of two go to the writer thread while more are queued; a record that is not a
-    first waits for them, so its entry follows theirs as it does one by one."""
+    """Chunks of two; a record that is not a first writes the queued ones before it, so its
+    entry follows theirs as it does one by one."""
     monkeypatch.setattr("jupyter_hotconf.core.history_batch.CHUNK", 2)
     one, two = tmp_path / "one.sqlite", tmp_path / "two.sqlite"
     record_one_by_one(one)
     with HistoryStore(two, clock=StillClock()) as history:
         with history.batch():
             for tenant, config in ODD.items():
-                assert history.record_firsts([first_of(tenant, config)]) == 1
+                assert history.record_firsts([first_of(tenant, config, patch=patch)]) == 1
                 if tenant == "plain":
                     assert history.record("big", {"changed": 1}, source="startup").revision == 2
         assert history.revision("big", 1).config == ODD["big"]
@@ -214,23 +226,115 @@ def test_a_chunk_the_database_refuses_fails_the_batch_and_writes_nothing(
         with pytest.raises(HistoryUnavailable, match="refused here"), history.batch():
             for tenant, config in ODD.items():
                 history.record_firsts([first_of(tenant, config)])
-            # a write after the failed chunk fails too: the batch cannot lose its rows
             with pytest.raises(HistoryUnavailable, match="refused here"):
-                history.record("big", {"changed": 1})
+                history.record("big", {"changed": 1})  # writes the queued firsts first
+            # the commit fails too: the batch cannot lose the rows of a failed write
         assert [history.last(tenant) for tenant in ODD] == [None] * len(ODD)
         assert history.record("big", ODD["big"]).revision == 1  # the connection is usable
         assert history.integrity_check() == ["ok"]
 
 
-def test_a_failed_load_rolls_back_after_the_chunks_in_flight(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("jupyter_hotconf.core.history_batch.CHUNK", 1)
+def test_a_failed_load_writes_none_of_its_firsts(tmp_path: Path) -> None:
     path = tmp_path / "h.sqlite"
     with HistoryStore(path) as history:
-        with pytest.raises(RuntimeError, match="the load failed"), history.batch():
+        with pytest.raises(RuntimeError, match="the load failed"), history.batch(
+            commit_later=lambda error: None
+        ):
             history.record_firsts([first_of(t, c) for t, c in ODD.items()])
             raise RuntimeError("the load failed")
+        assert not history.committing
         assert [history.last(tenant) for tenant in ODD] == [None] * len(ODD)
         assert history.record("plain", ODD["plain"]).revision == 1
         assert history.integrity_check() == ["ok"]
+
+
+class GatedCommit:
+    """The commit after the batch held, before it takes the store's lock, until the test
+    opens the gate: the commit is then surely still to come while the test looks."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.gate, self.entered = threading.Event(), threading.Event()
+        finish = HistoryBatches._finish
+
+        def gated(history: HistoryBatches, *, commit: bool) -> None:
+            if threading.current_thread().name == "hotconf-history-commit":
+                self.entered.set()
+                assert self.gate.wait(DEADLINE_S)
+            finish(history, commit=commit)
+
+        monkeypatch.setattr(HistoryBatches, "_finish", gated)
+
+
+def committed_revisions(path: Path) -> int:
+    """Revisions another connection sees: what is committed."""
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        return int(db.execute("SELECT count(*) FROM revisions").fetchone()[0])
+
+
+def test_commit_later_commits_after_the_batch_and_every_use_waits_for_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "h.sqlite"
+    gated, done = GatedCommit(monkeypatch), []
+    with HistoryStore(path) as history:
+        before = history.epoch
+        with history.batch(commit_later=done.append):
+            history.record_firsts([first_of(t, c, patch=False) for t, c in ODD.items()])
+        assert gated.entered.wait(DEADLINE_S) and history.committing  # the batch has ended
+        assert committed_revisions(path) == 0 and done == []
+        reader = concurrent.futures.ThreadPoolExecutor(1)
+        last = reader.submit(history.last, "plain")  # waits for the commit
+        assert not last.done()
+        gated.gate.set()
+        assert last.result(DEADLINE_S) == (1, checksum(ODD["plain"]))
+        assert done == [None] and not history.committing
+        assert committed_revisions(path) == len(ODD)
+        reader.shutdown()
+        epoch = history.epoch
+        assert epoch != before  # a first start draws a new epoch, written with its rows
+    with HistoryStore(path) as again:
+        assert again.epoch == epoch
+        with again.batch(commit_later=done.append):  # revisions now: nothing to write later
+            assert not again.first_start
+        assert again.epoch == epoch and not again.committing and done == [None]
+
+
+# A first start that is killed before its commit after the batch: prints the epoch it
+# drew, then its commit waits forever.
+FIRST_START_KILLED = """
+import sys, threading
+from jupyter_hotconf.core.history import HistoryStore
+from jupyter_hotconf.core.history_batch import PendingFirsts
+from jupyter_hotconf.core.history_types import First
+PendingFirsts.flush = lambda pending, db: threading.Event().wait()
+history = HistoryStore(sys.argv[1])
+with history.batch(commit_later=print):
+    history.record_firsts([First("acme", {"a": 1}, {"a": 1}, "c" * 64, None, None, None)])
+print(history.epoch, flush=True)
+threading.Event().wait()
+"""
+
+
+def test_a_first_start_killed_before_its_commit_leaves_no_epoch_it_served(
+    tmp_path: Path,
+) -> None:
+    """What the killed process served (revision 1 under the epoch it drew) is in no
+    database, and the next first start draws another epoch: no client of the killed one
+    can take other content for the revision it has."""
+    path = tmp_path / "h.sqlite"
+    with HistoryStore(path) as history:
+        created = history.epoch
+    proc = subprocess.Popen([sys.executable, "-c", FIRST_START_KILLED, str(path)],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        served = proc.stdout.readline().strip()
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(DEADLINE_S)
+    assert served and served != created
+    with HistoryStore(path) as history:
+        assert history.epoch == created and history.last("acme") is None
+        assert history.integrity_check() == ["ok"]
+        with history.batch(commit_later=lambda error: None):
+            assert history.first_start and history.epoch not in (created, served)

@@ -41,22 +41,25 @@ async def test_a_first_start_logs_one_line_not_one_per_tenant(
     infos = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
     assert any(m.startswith("hotconf: watching") and m.endswith("25 tenants)") for m in infos)
     assert not [m for m in infos if m.startswith(("hotconf broadcast", "tenant t0"))], infos
-    assert srv.engine.recording.entries == 25  # each recorded all the same
+    recording = srv.engine.recording
+    assert recording.history.entry_count() == 25  # each recorded all the same (after the
+    assert recording.entries == 25  # commit that follows the load: it waits for it)
 
 
 async def test_a_first_start_larger_than_a_chunk_records_every_tenant(
     standalone_factory, hotconf_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The load hands its first revisions over in chunks, written by the history's thread
-    while it goes on: every tenant is in the database, with the store's checksum."""
-    monkeypatch.setattr("jupyter_hotconf.server.recording.CHUNK", 4)
+    """The load queues its first revisions; the history's thread writes them in chunks and
+    commits after the load: every tenant is in the database, with the store's checksum and
+    the store's epoch."""
     monkeypatch.setattr("jupyter_hotconf.core.history_batch.CHUNK", 3)
     for n in range(23):
         write_json(hotconf_dir / "private" / f"t{n:02d}.json", {"name": f"T{n}"})
     srv = standalone_factory(history=str(tmp_path / "history.sqlite"))
     engine = srv.engine
-    assert engine.recording.entries == 25
     history = engine.recording.history
+    assert history.entry_count() == engine.recording.entries == 25
+    assert history.epoch == engine.store.epoch
     states = engine.store.states()
     assert len(states) == 25
     assert {s.tenant_id: history.last(s.tenant_id) for s in states} == {
