@@ -14,19 +14,16 @@ without a Python call per row.
 
 from __future__ import annotations
 
-import json
 import secrets
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-import orjson
 
 from .errors import HistoryUnavailable
 from .history_db import unavailable
+from .history_rows import dumps
 from .history_types import First, iso_ms
 from .store import ChangeType, diff
 
@@ -35,7 +32,7 @@ CHUNK = 2000
 
 # A row is [tenant, timestamp, created_ms, source, actor, checksum, changed_paths, patch,
 # file, config, document]; ``->`` gives a member's JSON text as it was written (key order,
-# numbers' digits), ``->>`` a scalar's SQL value.
+# numbers' digits, also of integers past 64 bits), ``->>`` a scalar's SQL value.
 _ENTRIES = (
     "INSERT INTO entries (id, tenant_id, revision, timestamp, created_ms, change_type, source,"
     " actor, checksum, changed_paths, patch, file, error)"
@@ -47,9 +44,6 @@ _REVISIONS = (
     " SELECT value->>0, 1, ?1 + key, value->>5, value->9, NULLIF(value->10, 'null')"
     " FROM json_each(?2)"
 )
-# The standard encoder takes what orjson refuses (integers past 64 bits); SQLite keeps their
-# digits in ``->``.
-_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
 class PendingFirsts:
@@ -97,12 +91,12 @@ def _row(first: First, stamp: str, created_ms: int, source: str, actor: str | No
     patch, paths = first.patch, first.paths
     if patch is None or paths is None:  # the loader's own was not kept: the same, made here
         patch, paths = diff(None, first.config)
-    row: tuple[Any, ...] = (first.tenant_id, stamp, created_ms, source, actor, first.checksum,
-                            paths, patch, first.file, first.config, first.document)
-    try:
-        return orjson.dumps(row).decode()
-    except orjson.JSONEncodeError:
-        return _ENCODER.encode(row)
+    head = dumps((first.tenant_id, stamp, created_ms, source, actor, first.checksum, paths,
+                  patch, first.file, first.config))
+    document = first.document  # None, a document, or its JSON text already
+    text = "null" if document is None else document if isinstance(document, str) else (
+        dumps(document))
+    return f"{head[:-1]},{text}]"
 
 
 class HistoryBatches:
