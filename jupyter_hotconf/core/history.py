@@ -26,6 +26,7 @@ from typing import Any
 from .documents import JSONObject
 from .documents import checksum as checksum_of
 from .errors import HistoryUnavailable, InvalidDocument
+from .handover_lock import HandoverLock
 from .history_batch import HistoryBatches, PendingFirsts
 from .history_db import default_history_path, open_database, unavailable
 from .history_queries import HistoryQueries
@@ -74,7 +75,7 @@ class HistoryStore(HistoryBatches, HistoryQueries):
         self.path = Path(path)
         self.max_revisions, self.max_age_days = max_revisions, max_age_days
         self._clock = clock
-        self._lock = threading.RLock()
+        self._lock = HandoverLock()  # reentrant; a batch may hand it to its committing thread
         self._pending: PendingFirsts | None = None  # inside ``batch``: first revisions queued
         self._committer: threading.Thread | None = None  # a batch committing after it ended
         self._db, self._epoch = open_database(self.path, timeout_s=timeout_s)
@@ -86,8 +87,7 @@ class HistoryStore(HistoryBatches, HistoryQueries):
         return self._epoch
 
     def close(self) -> None:
-        self._await_commit()
-        with self._lock:
+        with self._lock:  # after a batch committing in the background
             self._db.close()
 
     def __enter__(self) -> HistoryStore:
@@ -100,7 +100,6 @@ class HistoryStore(HistoryBatches, HistoryQueries):
 
     @contextmanager
     def _transaction(self, begin: str) -> Iterator[sqlite3.Connection]:
-        self._await_commit()
         with self._lock:  # inside a ``batch``, each transaction is a savepoint of it
             batched = self._pending is not None
             start, undo, end = (("SAVEPOINT t", "ROLLBACK TO t", "RELEASE t") if batched

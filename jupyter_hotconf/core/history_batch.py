@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import HistoryUnavailable
+from .handover_lock import HandoverLock
 from .history_db import unavailable
 from .history_rows import dumps
 from .history_types import First, iso_ms
@@ -105,7 +106,7 @@ class HistoryBatches:
 
     path: Path
     _db: sqlite3.Connection
-    _lock: threading.RLock
+    _lock: HandoverLock
     _epoch: str
     _pending: PendingFirsts | None
     _committer: threading.Thread | None
@@ -116,17 +117,20 @@ class HistoryBatches:
     ) -> Iterator[None]:
         """Writes in one transaction (the start-up load: docs/benchmarks.md), each a savepoint;
         the first revision of a tenant that has none is queued and written with the others
-        at the end (``history_batch``). The epoch is read again once the lock is held.
+        at the end (``history_batch``). The store's lock is held throughout, so other
+        threads wait; the epoch is read again once the database's lock is held too.
 
         With ``commit_later`` (a server's start-up load), queued first revisions are written
         and committed by a thread after the batch, which then calls ``commit_later`` (with
-        the error, if it failed); every other use of the store waits for that commit. A
-        database with no revision yet (a first start) gets a new epoch in the same
-        transaction: a crash before the commit leaves no revision and the old epoch, and the
-        next first start draws a new one again, so an epoch a client was served never
-        numbers other content (docs/history.md, "A first start")."""
-        self._await_commit()
-        with self._lock:
+        the error, if it failed); the store's lock passes to that thread, so every other use
+        of the store waits for the commit. A database with no revision yet (a first start)
+        gets a new epoch in the same transaction: a crash before the commit leaves no
+        revision and the old epoch, and the next first start draws a new one again, so an
+        epoch a client was served never numbers other content (docs/history.md, "A first
+        start")."""
+        self._lock.acquire()
+        handed = False
+        try:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 pending = self._pending = PendingFirsts(self._db)
@@ -134,19 +138,25 @@ class HistoryBatches:
             except sqlite3.Error as exc:
                 self._finish(commit=False)
                 raise unavailable(self.path, exc) from None
-        try:
-            yield
-        except BaseException:
-            self._finish(commit=False)
-            raise
-        if commit_later is None or not len(pending):
-            self._finish(commit=True)
-            return
-        self._committer = threading.Thread(
-            target=self._commit_later, args=(commit_later,), name="hotconf-history-commit",
-            daemon=True,
-        )
-        self._committer.start()
+            try:
+                yield
+            except BaseException:
+                self._finish(commit=False)
+                raise
+            if commit_later is None or not len(pending):
+                self._finish(commit=True)
+                return
+            committer = threading.Thread(
+                target=self._commit_later, args=(commit_later,), name="hotconf-history-commit",
+                daemon=True,
+            )
+            self._lock.hand_to(committer)  # nobody comes between the load and its commit
+            handed = True
+            self._committer = committer
+            committer.start()
+        finally:
+            if not handed:
+                self._lock.release()
 
     @property
     def committing(self) -> bool:
@@ -183,11 +193,5 @@ class HistoryBatches:
             error = exc
         finally:
             self._committer = None
+            self._lock.release()  # the hold the batch handed over
         done(error)
-
-    def _await_commit(self) -> None:
-        """Wait for a batch that commits after it ended (``batch``'s ``commit_later``): every
-        other use of the store comes after that commit."""
-        committer = self._committer
-        if committer is not None and committer is not threading.current_thread():
-            committer.join()

@@ -276,20 +276,23 @@ def test_commit_later_commits_after_the_batch_and_every_use_waits_for_it(
 ) -> None:
     path = tmp_path / "h.sqlite"
     gated, done = GatedCommit(monkeypatch), []
+    others = concurrent.futures.ThreadPoolExecutor(2)
     with HistoryStore(path) as history:
         before = history.epoch
         with history.batch(commit_later=done.append):
             history.record_firsts([first_of(t, c, patch=False) for t, c in ODD.items()])
+            # another thread's change during the load (a watcher's worker): after the commit
+            change = others.submit(history.record, "plain", {"a": 2})
         assert gated.entered.wait(DEADLINE_S) and history.committing  # the batch has ended
         assert committed_revisions(path) == 0 and done == []
-        reader = concurrent.futures.ThreadPoolExecutor(1)
-        last = reader.submit(history.last, "plain")  # waits for the commit
-        assert not last.done()
+        last = others.submit(history.last, "nodoc")  # waits for the commit too
+        assert not change.done() and not last.done()
         gated.gate.set()
-        assert last.result(DEADLINE_S) == (1, checksum(ODD["plain"]))
+        assert last.result(DEADLINE_S) == (1, checksum(ODD["nodoc"]))
+        assert change.result(DEADLINE_S).revision == 2  # numbered after the committed first
         assert done == [None] and not history.committing
-        assert committed_revisions(path) == len(ODD)
-        reader.shutdown()
+        assert committed_revisions(path) == len(ODD) + 1
+        others.shutdown()
         epoch = history.epoch
         assert epoch != before  # a first start draws a new epoch, written with its rows
     with HistoryStore(path) as again:
