@@ -42,8 +42,8 @@ class First(NamedTuple):
     """A tenant's first revision as the loader and the store made it, for ``record_firsts``:
     its merged config (with its checksum), its own document (or its JSON text, a ``str``),
     the patch from nothing and the pointers it touches (None: made from the config when
-    written), and its file. A server's first start keeps only the text and no patch: a
-    load that queues 10,000 firsts then leaves no objects for the collector to walk."""
+    written), and its file. A server's first start keeps only the text and no patch, so a
+    load that queues 10,000 firsts keeps no patches or documents alive."""
 
     tenant_id: str
     config: Any

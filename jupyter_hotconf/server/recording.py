@@ -52,37 +52,6 @@ def _delta(change: Change) -> Delta | None:
     return Delta(base, change.patch, change.changed_paths)
 
 
-class FirstColumns:
-    """A first start's revision 1 of each tenant, kept in columns of what the collector never
-    walks: strings, each document's JSON text, and the store's own configs. No patch: it is
-    made from the config when written. With collection paused for the load, the first
-    collection after it would otherwise walk 10,000 more objects (docs/benchmarks.md)."""
-
-    def __init__(self) -> None:
-        self.tenants: list[str] = []
-        self.configs: list[Any] = []
-        self.documents: list[str | None] = []
-        self.checksums: list[str] = []
-        self.files: list[str | None] = []
-
-    def __len__(self) -> int:
-        return len(self.tenants)
-
-    def add(self, tenant: str, config: Any, document: Any, digest: str,
-            file: str | None) -> None:
-        self.tenants.append(tenant)
-        self.configs.append(config)
-        self.documents.append(None if document is None else dumps(document))
-        self.checksums.append(digest)
-        self.files.append(file)
-
-    def firsts(self) -> Iterator[First]:
-        for row in zip(self.tenants, self.configs, self.documents, self.checksums, self.files,
-                       strict=True):
-            tenant, config, document, digest, file = row
-            yield First(tenant, config, document, digest, None, None, file)
-
-
 class HistoryRecording:
     """The history of one engine (or none, and why)."""
 
@@ -99,7 +68,7 @@ class HistoryRecording:
         self._lock = threading.Lock()
         self._expected: dict[tuple[str, str | None], tuple[Source, str | None]] = {}
         #: A new database's first load: each tenant's revision 1, recorded at once at its end.
-        self._firsts: FirstColumns | None = None
+        self._firsts: list[First] | None = None
 
     @property
     def enabled(self) -> bool:
@@ -167,7 +136,7 @@ class HistoryRecording:
         if history is not None:
             try:
                 batch.enter_context(history.batch(commit_later=self._committed))
-                self._firsts = FirstColumns() if history.first_start else None
+                self._firsts = [] if history.first_start else None
             except HistoryUnavailable as exc:  # record tenant by tenant, each saying why
                 log.error("hotconf: cannot record the start-up load at once: %s", exc)
         self.starting = True
@@ -176,7 +145,7 @@ class HistoryRecording:
                 self.resume(store)
                 yield
                 if self.history is not None and self._firsts:
-                    self.history.record_firsts(self._firsts.firsts(), Source.STARTUP)
+                    self.history.record_firsts(self._firsts, Source.STARTUP)
         except HistoryUnavailable as exc:  # the commit: run on, as after a failed record
             log.error("hotconf: cannot record the start-up load: %s", exc)
         finally:
@@ -239,7 +208,11 @@ class HistoryRecording:
         firsts = self._firsts
         if (firsts is not None and expected is None and change.checksum is not None
                 and change.change_type is ChangeType.CREATED and change.revision == 1):
-            firsts.add(tenant, change.new, result.document, change.checksum, result.file)
+            # The document as JSON text and no patch (made from the config when written): the
+            # load keeps no objects of its own alive for 10,000 tenants (docs/benchmarks.md).
+            document = None if result.document is None else dumps(result.document)
+            firsts.append(First(tenant, change.new, document, change.checksum, None, None,
+                                result.file))
             return None  # revision 1, the store's own number; written after the load
         source, actor = expected or (default, None)
         try:
